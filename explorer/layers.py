@@ -1,0 +1,47 @@
+"""The two layers Keras lacks, written with keras.ops only (TensorFlow, JAX or torch backend)."""
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="explorer")
+class LocalResponseNorm(keras.layers.Layer):
+    """Local response normalisation across channels (GoogLeNet's stem, as tf.nn.lrn):
+    x / (bias + alpha * sum_{|j-i|<=radius} x_j^2) ** beta."""
+
+    def __init__(self, radius: int = 2, bias: float = 1.0, alpha: float = 1e-4, beta: float = 0.75, **kwargs):
+        super().__init__(**kwargs)
+        self.radius, self.bias, self.alpha, self.beta = radius, bias, alpha, beta
+
+    def call(self, x):
+        sq = ops.square(x)
+        channels = x.shape[-1]
+        padded = ops.pad(sq, [[0, 0], [0, 0], [0, 0], [self.radius, self.radius]])
+        total = padded[..., 0:channels]
+        for i in range(1, 2 * self.radius + 1):
+            total = total + padded[..., i:i + channels]
+        return x / ops.power(self.bias + self.alpha * total, self.beta)
+
+    def get_config(self):
+        return {**super().get_config(), "radius": self.radius, "bias": self.bias, "alpha": self.alpha,
+                "beta": self.beta}
+
+
+@keras.saving.register_keras_serializable(package="explorer")
+class ScaledResidual(keras.layers.Layer):
+    """inputs [shortcut, residual] -> shortcut + scale * residual (Inception-ResNet)."""
+
+    def __init__(self, scale: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+
+    def call(self, inputs):
+        shortcut, residual = inputs
+        return shortcut + residual * self.scale
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}

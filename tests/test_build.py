@@ -1,0 +1,106 @@
+"""Build every variant at small input sizes: cost model == Keras, names, outputs."""
+import numpy as np
+import pytest
+
+import explorer
+from tests.toggles import AUX_SMALL, COMBINATIONS, SMALL, single_toggles
+
+VARIANTS = explorer.list_variants()
+
+
+def _trainable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def _check(model, variant, choices):
+    c = explorer.cost(variant, **choices)
+    assert model.count_params() == c.params, (variant, choices)
+    assert _trainable(model) == c.trainable_params, (variant, choices)
+    # every layer carries an explorer name that parses back into a module (and branch) of the net
+    net = model.explorer_info.net
+    modules = {m.name: m for m in net.modules}
+    heads = {net.head.name} | {a.name for a in net.aux}
+    for layer in model.layers:
+        p = explorer.parse_layer_name(layer.name)  # raises for auto-generated names like conv2d_17
+        assert p.module in modules or p.module in heads or p.module == "input", layer.name
+        if p.branch is not None:
+            assert p.branch in {b.key for b in modules[p.module].branches}, layer.name
+    # the per-layer output shapes of the cost model are the Keras shapes
+    for lc in c.layers:
+        if lc.kind == "conv":
+            assert tuple(model.get_layer(lc.name).output.shape[1:]) == lc.out_shape, lc.name
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_defaults_and_single_toggles_match_cost(variant):
+    size = SMALL[variant]
+    for toggle in [{}] + single_toggles(variant):
+        kw = dict(toggle)
+        if kw.get("aux_heads"):
+            kw["input_size"] = AUX_SMALL[variant]
+        else:
+            kw.setdefault("input_size", size)
+        model = explorer.build(variant, **kw)
+        _check(model, variant, kw)
+
+
+@pytest.mark.parametrize("variant, choices", COMBINATIONS)
+def test_combinations_match_cost(variant, choices):
+    kw = dict(choices)
+    kw.setdefault("input_size", AUX_SMALL.get(variant, 160) if kw.get("aux_heads") else SMALL[variant])
+    if kw.get("head") == "fc":
+        kw["input_size"] = AUX_SMALL.get(variant, 160)
+    _check(explorer.build(variant, **kw), variant, kw)
+
+
+def test_names_are_deterministic_across_rebuilds():
+    a = [layer.name for layer in explorer.build("googlenet", input_size=64).layers]
+    b = [layer.name for layer in explorer.build("googlenet", input_size=64).layers]
+    assert a == b
+    assert "inception_3a__b3_5x5__conv" in a and "inception_3a" in a
+
+
+def test_outputs_main_then_aux_heads_are_softmax():
+    model = explorer.build("googlenet", aux_heads=True, classes=7)
+    assert [o.name.split("/")[0] for o in model.outputs] or True
+    assert [t._keras_history.operation.name for t in model.outputs] == [
+        "head__fc__softmax", "aux_1__fc__softmax", "aux_2__fc__softmax"]
+    x = np.random.RandomState(0).normal(size=(2, 224, 224, 3)).astype("float32")
+    outs = model(x)
+    assert len(outs) == 3
+    for o in outs:
+        assert o.shape == (2, 7)
+        np.testing.assert_allclose(np.asarray(o).sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_factorisations_change_the_graph():
+    plain = explorer.build("googlenet", input_size=64)
+    fact = explorer.build("googlenet", input_size=64, factorize_5x5=True, factorize_nxn=True)
+    names = {layer.name for layer in fact.layers}
+    assert "inception_3a__b3_5x5__conv" in {layer.name for layer in plain.layers}
+    # 5x5 -> 3x3, 3x3 -> each 1x3 then 3x1
+    assert {"inception_3a__b3_1x3__conv", "inception_3a__b3_3x1__conv", "inception_3a__b3_1x3_2__conv",
+            "inception_3a__b3_3x1_2__conv"} <= names
+    assert plain.get_layer("inception_3a__b3_5x5__conv").kernel.shape == (5, 5, 16, 32)
+    v3 = explorer.build("inception_v3", input_size=96, factorize_nxn=False)
+    assert v3.get_layer("mixed_6b__b2_7x7__conv").kernel.shape == (7, 7, 128, 192)
+    assert v3.get_layer("mixed_7b__b2_3x3__conv").kernel.shape == (3, 3, 384, 768)
+
+
+def test_residual_scale_is_applied():
+    m = explorer.build("inception_resnet_v2", input_size=96, residual_scale=(0.3, 0.2, 0.1))
+    assert m.get_layer("block_a_1__residual__add").scale == pytest.approx(0.3)
+    assert m.get_layer("block_b_7__residual__add").scale == pytest.approx(0.2)
+    assert m.get_layer("block_c_9__residual__add").scale == pytest.approx(0.1)
+    assert m.get_layer("block_c_10").scale == 1.0  # shipped: last block unscaled, no ReLU
+    off = explorer.build("inception_resnet_v2", input_size=96, residual=False)
+    assert not any(layer.name.endswith("__residual__add") for layer in off.layers)
+
+
+def test_lrn_layer_normalises_across_channels():
+    from explorer.layers import LocalResponseNorm
+    x = np.random.RandomState(0).normal(size=(1, 2, 2, 8)).astype("float32")
+    y = np.asarray(LocalResponseNorm(radius=2, bias=1.0, alpha=1e-1, beta=0.75)(x))
+    sq = np.pad(x ** 2, [(0, 0), (0, 0), (0, 0), (2, 2)])
+    ref = x / (1.0 + 0.1 * sum(sq[..., i:i + 8] for i in range(5))) ** 0.75
+    np.testing.assert_allclose(y, ref, rtol=1e-5)
