@@ -1,6 +1,11 @@
 """Weights: copy between structurally identical models, load local files, download Keras's."""
 from __future__ import annotations
 
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
 
 class WeightsError(ValueError):
     """A weights file that cannot be used for this model (message says why and what to do)."""
@@ -56,3 +61,230 @@ def copy_weights(source, target) -> int:
     for s, d in zip(src, dst):
         d.set_weights(s.get_weights())
     return len(src)
+
+
+# --------------------------------------------------------------------------- published weights
+@dataclass(frozen=True)
+class PublishedWeights:
+    """Keras's official ImageNet weight file for a variant (as keras.applications fetches it)."""
+
+    variant: str
+    application: str  # keras.applications class that reads the file's layout
+    fname: str
+    origin: str
+    file_hash: str  # md5, as keras.applications pins it
+    top1: float
+    top5: float
+    source: str
+
+
+_KERAS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+KERAS_WEIGHTS = {
+    "inception_v3": PublishedWeights(
+        "inception_v3", "InceptionV3", "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+        _KERAS + "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+        "9a0d58056eeedaa3f26cb7ebd46da564", 77.9, 93.7, "keras.applications InceptionV3"),
+    "inception_resnet_v2": PublishedWeights(
+        "inception_resnet_v2", "InceptionResNetV2", "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
+        _KERAS + "inception_resnet_v2/inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
+        "e693bd0210a403b3192acc6073ad2e96", 80.3, 95.3, "keras.applications InceptionResNetV2"),
+}
+OTHER_WEIGHTS = {
+    "googlenet": "torchvision (GoogLeNet_Weights.IMAGENET1K_V1) and TF-slim (inception_v1) publish "
+                 "weights in their own formats, which need a converter",
+    "bn_inception": "TF-slim (inception_v2) and pretrainedmodels (bninception) publish weights in their "
+                    "own formats, which need a converter",
+    "inception_v4": "TF-slim (inception_v4) and timm publish weights in their own formats, which need a "
+                    "converter",
+    "inception_resnet_v1": "no ImageNet weights were ever published for Inception-ResNet-v1",
+}
+DOWNLOAD_TIMEOUT_S = 10
+
+
+def available_weights(variant: str) -> list[str]:
+    """Names accepted by `build(variant, weights=...)` besides a local path."""
+    return ["imagenet"] if variant in KERAS_WEIGHTS else []
+
+
+def cache_path(variant: str) -> Path:
+    """Where Keras keeps (or would keep) the variant's ImageNet file: $KERAS_HOME/models/<fname>."""
+    return keras_home() / "models" / KERAS_WEIGHTS[variant].fname
+
+
+def keras_home() -> Path:
+    """$KERAS_HOME, else ~/.keras (read at call time, so tests and users can point it elsewhere)."""
+    return Path(os.path.expanduser(os.environ.get("KERAS_HOME") or "~/.keras"))
+
+
+def imagenet_cached(variant: str) -> bool:
+    return variant in KERAS_WEIGHTS and cache_path(variant).is_file()
+
+
+def fetch_imagenet(variant: str) -> Path:
+    """The ImageNet weight file of `variant`: from the Keras cache, else downloaded once through
+    `keras.utils.get_file` (hash-checked, cached). WeightsError within ~10 s when offline."""
+    import keras
+
+    if variant not in KERAS_WEIGHTS:
+        have = ", ".join(KERAS_WEIGHTS)
+        raise WeightsError(f"{variant} has no published Keras ImageNet weights: {OTHER_WEIGHTS.get(variant, '')}. "
+                           f"Pretrained ImageNet weights load here for: {have}. Use weights=None (random) "
+                           f"or a local .weights.h5 / .keras file made for this architecture.")
+    pw = KERAS_WEIGHTS[variant]
+    target = cache_path(variant)
+    if target.is_file() and _md5(target) != pw.file_hash:
+        raise WeightsError(f"The cached file {target} does not match its published hash (md5 {pw.file_hash}): "
+                           f"it is incomplete or not the official file. Delete it and download it again "
+                           f"from {pw.origin}.")
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        path = keras.utils.get_file(pw.fname, pw.origin, cache_subdir="models", file_hash=pw.file_hash,
+                                    cache_dir=str(keras_home()))
+    except Exception as e:  # noqa: BLE001 - urllib/socket/hash errors all mean the same to a user
+        if "hash" in str(e).lower() or "corrupt" in str(e).lower():
+            raise WeightsError(f"The downloaded file {pw.fname} does not match its published hash "
+                               f"(md5 {pw.file_hash}): the download was incomplete or altered. Delete "
+                               f"{target} and try again.") from None
+        raise WeightsError(
+            f"Could not download the ImageNet weights for {variant} (no network?): {e}. To work offline, "
+            f"download {pw.origin} on a machine with internet and put the file at {target} "
+            f"(the Keras cache, $KERAS_HOME/models); it is checked against md5 {pw.file_hash}.") from None
+    finally:
+        socket.setdefaulttimeout(old)
+    return Path(path)
+
+
+def _md5(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _trunk(model):
+    """A view of `model` with only its main output (aux heads left out), sharing its layers."""
+    import keras
+
+    if len(model.outputs) == 1:
+        return model
+    return keras.Model(model.inputs, model.outputs[0])
+
+
+def _from_keras_application(model, path, variant: str) -> None:
+    """Load a keras.applications-layout .h5 (auto-named layers) through the application itself,
+    then copy by structure into the explorer model."""
+    import keras
+
+    pw = KERAS_WEIGHTS[variant]
+    app = getattr(keras.applications, pw.application)(weights=None)
+    try:
+        app.load_weights(str(path))
+    except Exception as e:  # noqa: BLE001
+        raise WeightsError(f"{path} could not be read as {pw.application} weights: {e}") from None
+    copy_weights(app, _trunk(model))
+
+
+def _is_keras_app_h5(path: Path) -> bool:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            names = [n.decode() if isinstance(n, bytes) else n for n in f.attrs.get("layer_names", [])]
+    except OSError as e:
+        raise WeightsError(f"{path} is not a readable HDF5 weights file: {e}") from None
+    return any(n.startswith(("conv2d", "mixed", "batch_normalization", "block35", "conv_7b")) for n in names)
+
+
+def load_weights(model, weights, *, spec, choices) -> tuple[str, bool]:
+    """Load `weights` ("imagenet" or a path) into an explorer `model`; returns (label, pretrained)."""
+    if isinstance(weights, str) and weights == "imagenet":
+        if spec.name not in KERAS_WEIGHTS:
+            fetch_imagenet(spec.name)  # raises the "which weights exist" message
+        defaults = spec.defaults
+        differing = [k for k in ("reduce_1x1", "batch_norm", "conv_bias", "bn_scale", "factorize_5x5",
+                                 "factorize_nxn", "residual", "residual_scale", "head", "width", "classes")
+                     if getattr(choices, k) != getattr(defaults, k)]
+        if differing:
+            raise WeightsError(f"The ImageNet weights of {spec.name} fit its shipped configuration only; "
+                               f"these choices differ from it: {', '.join(differing)}. Reset them, or use "
+                               f"random weights.")
+        path = fetch_imagenet(spec.name)
+        _from_keras_application(model, path, spec.name)
+        return "imagenet", True
+    path = Path(weights)
+    if not path.is_file():
+        raise WeightsError(f"Weights file not found: {path}. Pass weights='imagenet', None, or the path "
+                           f"of a .weights.h5, .h5 or .keras file.")
+    name = path.name.lower()
+    if name.endswith(".keras"):
+        import keras
+
+        try:
+            source = keras.saving.load_model(path, safe_mode=True, compile=False)
+        except Exception as e:  # noqa: BLE001
+            raise WeightsError(f"{path} could not be loaded as a .keras model (safe mode, no embedded "
+                               f"code is run): {e}") from None
+        copy_weights(source, model)
+    elif name.endswith(".weights.h5"):
+        _load_keras3_weights(model, path)
+    elif name.endswith((".h5", ".hdf5")):
+        if spec.name in KERAS_WEIGHTS and _is_keras_app_h5(path):
+            _from_keras_application(model, path, spec.name)
+        else:
+            try:
+                model.load_weights(str(path))
+            except Exception as e:  # noqa: BLE001
+                raise WeightsError(f"{path} does not fit {spec.name} with these choices: {e}") from None
+    else:
+        raise WeightsError(f"Unknown weights file type {path.suffix!r}: use .weights.h5, .h5 or .keras. "
+                           f"Received: {path}")
+    return str(path), True
+
+
+def _keras3_keys(model) -> dict:
+    """Layer name -> its group in a Keras 3 `.weights.h5` (keyed by class name + counter, in
+    `model.layers` order, as keras.saving writes them)."""
+    import re
+
+    counts, keys = {}, {}
+    for layer in model.layers:
+        base = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", type(layer).__name__)  # keras's to_snake_case
+        base = re.sub("([a-z])([A-Z])", r"\1_\2", base).lower()
+        n = counts.get(base, 0)
+        counts[base] = n + 1
+        keys[layer.name] = base if n == 0 else f"{base}_{n}"
+    return keys
+
+
+def _load_keras3_weights(model, path: Path) -> None:
+    """Keras 3 `.weights.h5`, checked layer by layer first so a mismatch names the layer."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            groups = f["layers"] if "layers" in f else {}
+            stored = {k: [tuple(g["vars"][i].shape) for i in sorted(g["vars"], key=int)]
+                      for k, g in groups.items() if "vars" in g}
+    except OSError as e:
+        raise WeightsError(f"{path} is not a readable .weights.h5 file: {e}") from None
+    keys = _keras3_keys(model)
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        want = [tuple(w.shape) for w in layer.weights]
+        have = stored.get(keys[layer.name])
+        if have is None:
+            raise WeightsError(f"{path} has no weights for layer {layer.name!r} (expected shapes {want}): "
+                               f"it was saved from a different architecture or design choices.")
+        if have != want:
+            raise WeightsError(f"Weights do not fit layer {layer.name!r}: the file has shapes {have}, the "
+                               f"model needs {want}. The file was saved from a different architecture or "
+                               f"design choices.")
+    try:
+        model.load_weights(str(path))
+    except Exception as e:  # noqa: BLE001
+        raise WeightsError(f"{path} does not fit this model: {e}") from None

