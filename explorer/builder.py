@@ -118,8 +118,11 @@ def build(variant: str, *, weights=None, **choices):
     weights: None (random initialisation), "imagenet" (Keras's published weights, downloaded once
     and cached; inception_v3 and inception_resnet_v2 only) or a path to a `.weights.h5`, `.h5` or
     `.keras` file. `choices` are the design choices (`explorer.CHOICE_HELP`)."""
+    from explorer.device import setup_devices
+
     spec = get_spec(variant)
     c = make_choices(spec, **choices)
+    setup_devices()  # GPU memory growth before the first model touches the GPU
     net = resolve(spec, c)
     model = build_net(net)
     label, pretrained = "random", False

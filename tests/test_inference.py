@@ -198,3 +198,13 @@ def test_cli_summary_predict_activations(tmp_path):
     for sub in ("predict", "activations", "summary"):
         r = _run(sub, "--help")
         assert r.returncode == 0 and "usage" in r.stdout
+
+
+def test_device_info_reports_backend_and_device():
+    from explorer.device import device_info, setup_devices
+    info = setup_devices()
+    assert info == device_info()
+    assert info["backend"] == "tensorflow"
+    assert info["device"] == ("CPU" if not info["gpus"] else f"GPU: {info['gpus'][0]}")
+    if not info["gpus"]:
+        assert "tensorflow[and-cuda]" in info["summary"]
