@@ -86,7 +86,8 @@ def prepare(model, image, *, resize: str = "crop"):
     """(crop, batch) of `image` (anything `load_image` takes) for `model`'s input size and weights."""
     info = model.explorer_info
     img = image if hasattr(image, "mode") and image.mode == "RGB" else load_image(image)
-    norm = "tf" if info.pretrained else info.normalization
+    # Keras's ImageNet weights expect "tf" mode ([-1, 1]); otherwise the variant's own convention
+    norm = "tf" if info.weights == "imagenet" else info.normalization
     return preprocess(img, info.choices.input_size, resize=resize, normalization=norm)
 
 
