@@ -26,6 +26,7 @@ class ModelInfo:
     pretrained: bool
     normalization: str
     net: Net
+    heads_pretrained: tuple = ()  # per output (main first): were that head's weights loaded?
 
 
 def _unit(u, x):
@@ -123,12 +124,19 @@ def build(variant: str, *, weights=None, **choices):
     spec = get_spec(variant)
     c = make_choices(spec, **choices)
     setup_devices()  # GPU memory growth before the first model touches the GPU
+    imagenet_path = None
+    if isinstance(weights, str) and weights == "imagenet":  # fail fast, before building anything
+        from explorer.weights import imagenet_file
+
+        imagenet_path = imagenet_file(spec, c)
     net = resolve(spec, c)
     model = build_net(net)
     label, pretrained = "random", False
+    heads = [False] * (1 + len(net.aux))
     if weights is not None:
         from explorer.weights import load_weights
 
-        label, pretrained = load_weights(model, weights, spec=spec, choices=c)
-    model.explorer_info = ModelInfo(spec.name, c, label, pretrained, spec.normalization, net)
+        label, pretrained = load_weights(model, weights, spec=spec, choices=c, imagenet_path=imagenet_path)
+        heads = [True] + [label != "imagenet"] * len(net.aux)  # Keras's ImageNet files have no aux head
+    model.explorer_info = ModelInfo(spec.name, c, label, pretrained, spec.normalization, net, tuple(heads))
     return model

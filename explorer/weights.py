@@ -199,20 +199,27 @@ def _is_keras_app_h5(path: Path) -> bool:
     return any(n.startswith(("conv2d", "mixed", "batch_normalization", "block35", "conv_7b")) for n in names)
 
 
-def load_weights(model, weights, *, spec, choices) -> tuple[str, bool]:
-    """Load `weights` ("imagenet" or a path) into an explorer `model`; returns (label, pretrained)."""
+def imagenet_file(spec, choices) -> Path:
+    """Check that `spec` with `choices` can take Keras's ImageNet weights, and return the file
+    (fetched into the cache if needed). Raises WeightsError before anything is built."""
+    if spec.name not in KERAS_WEIGHTS:
+        fetch_imagenet(spec.name)  # raises the "which weights exist" message
+    defaults = spec.defaults
+    differing = [k for k in ("reduce_1x1", "batch_norm", "conv_bias", "bn_scale", "factorize_5x5",
+                             "factorize_nxn", "residual", "residual_scale", "head", "width", "classes")
+                 if getattr(choices, k) != getattr(defaults, k)]
+    if differing:
+        raise WeightsError(f"The ImageNet weights of {spec.name} fit its shipped configuration only; "
+                           f"these choices differ from it: {', '.join(differing)}. Reset them, or use "
+                           f"random weights.")
+    return fetch_imagenet(spec.name)
+
+
+def load_weights(model, weights, *, spec, choices, imagenet_path=None) -> tuple[str, bool]:
+    """Load `weights` ("imagenet" or a path) into an explorer `model`; returns (label, pretrained).
+    With "imagenet" only the main trunk and head are loaded (Keras's files have no aux heads)."""
     if isinstance(weights, str) and weights == "imagenet":
-        if spec.name not in KERAS_WEIGHTS:
-            fetch_imagenet(spec.name)  # raises the "which weights exist" message
-        defaults = spec.defaults
-        differing = [k for k in ("reduce_1x1", "batch_norm", "conv_bias", "bn_scale", "factorize_5x5",
-                                 "factorize_nxn", "residual", "residual_scale", "head", "width", "classes")
-                     if getattr(choices, k) != getattr(defaults, k)]
-        if differing:
-            raise WeightsError(f"The ImageNet weights of {spec.name} fit its shipped configuration only; "
-                               f"these choices differ from it: {', '.join(differing)}. Reset them, or use "
-                               f"random weights.")
-        path = fetch_imagenet(spec.name)
+        path = imagenet_path or imagenet_file(spec, choices)
         _from_keras_application(model, path, spec.name)
         return "imagenet", True
     path = Path(weights)

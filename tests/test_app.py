@@ -1,0 +1,361 @@
+"""The Streamlit app, page by page, with streamlit.testing's AppTest (no browser).
+
+Every page renders without an exception; the numbers shown follow `explorer.cost` when the variant
+or a design choice changes; an uploaded photo gives branch feature maps and the top-5 of every head
+(without rerunning the forward pass when the module, branch or channel changes); files the
+inference layer refuses show their message and the page keeps working; the view round-trips
+through the URL. GoogLeNet at 224 px keeps the models small.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import explorer
+from pages import _charts as charts
+
+pytestmark = pytest.mark.xdist_group("app")
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+PAGES = {
+    "overview": "pages/1_overview.py",
+    "architecture": "pages/2_architecture.py",
+    "activations": "pages/3_activations.py",
+    "design_costs": "pages/4_design_costs.py",
+    "accuracy": "pages/5_accuracy.py",
+}
+TIMEOUT = 180
+
+
+def make_app(page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for k, v in query.items():
+        at.query_params[k] = str(v)
+    at.run()
+    if page and page != "overview":
+        at.switch_page(PAGES[page]).run()
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [cap for im in at.image for cap in im.captions]
+    parts += [e.value for e in at.info] + [e.value for e in at.warning] + [e.value for e in at.success]
+    return "\n".join(str(p) for p in parts)
+
+
+def metric(at: AppTest, label: str) -> str:
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert "Traceback" not in texts(at)
+
+
+def photo_png(width: int = 320, height: int = 240, seed: int = 0) -> bytes:
+    """A photo-like picture: smooth colour gradients, a few soft blobs, some sensor noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.stack([120 + 80 * np.sin(x / 37.0), 100 + 60 * np.cos(y / 23.0), 90 + 50 * np.sin((x + y) / 51.0)], -1)
+    for _ in range(4):
+        cx, cy, r = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(20, 70)
+        mask = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * r * r))[..., None]
+        img = img * (1 - mask) + rng.uniform(0, 255, 3) * mask
+    img += rng.normal(0, 6, img.shape)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def top5_tables(at: AppTest) -> list:
+    out = []
+    for d in at.dataframe:
+        df = d.value
+        if list(df.columns) == ["class", "p"]:
+            out.append(df)
+    return out
+
+
+# --------------------------------------------------------------------------- every page
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders(page):
+    at = make_app(page, variant="googlenet")
+    assert_clean(at)
+    assert at.sidebar.selectbox(key="variant").value == "googlenet"
+
+
+def test_overview_table_and_sample_button():
+    at = make_app()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    for v in explorer.list_variants():
+        c = explorer.cost(v)
+        row = table[table["variant"] == explorer.get_spec(v).title].iloc[0]
+        assert row["params (exact)"] == c.params and row["MACs (exact)"] == c.macs
+        assert row["params"] == charts.human(c.params)
+    assert "**Device**: " in texts(at)
+    at.button(key="open_sample").click().run()  # a sample photo one click away
+    assert_clean(at)
+    assert at.radio(key="sample").value == "chelsea"
+    assert len(top5_tables(at)) >= 1 and len(at.image) >= 4
+
+
+def test_activations_default_is_inception_v3_with_weights_status():
+    at = make_app("activations")
+    assert not at.exception
+    assert at.sidebar.selectbox(key="variant").value == "inception_v3"
+    status = texts(at)
+    if at.sidebar.selectbox(key="weights").value == "random":
+        assert "predictions below mean nothing" in status
+    else:
+        assert "ImageNet weights" in status
+    assert at.button(key="to_googlenet")  # GoogLeNet one click away
+    at.button(key="to_googlenet").click().run()
+    assert at.sidebar.selectbox(key="variant").value == "googlenet"
+    assert_clean(at)
+
+
+# --------------------------------------------------------------------------- numbers follow the cost model
+def test_architecture_numbers_follow_variant_and_choices():
+    at = make_app("architecture", variant="googlenet")
+    c = explorer.cost("googlenet")
+    assert metric(at, "Parameters") == charts.human(c.params)
+    assert metric(at, "MACs per image") == charts.fmt_macs(c.macs)
+    assert f"{c.params:,}" in texts(at) and f"{c.macs:,}" in texts(at)
+
+    at.sidebar.selectbox(key="variant").set_value("inception_v4").run()
+    assert_clean(at)
+    c = explorer.cost("inception_v4")
+    assert metric(at, "Parameters") == charts.human(c.params) and f"{c.params:,}" in texts(at)
+    modules = next(d.value for d in at.dataframe if "kind" in d.value.columns and "branches" in d.value.columns)
+    assert list(modules["params"]) == [r["params"] for r in c.rows()]
+
+    at.sidebar.toggle(key="opt_batch_norm").set_value(False).run()
+    assert_clean(at)
+    c = explorer.cost("inception_v4", batch_norm=False)
+    assert metric(at, "Parameters") == charts.human(c.params)
+    assert f"{c.params:,}" in texts(at) and f"{c.macs:,}" in texts(at)
+
+    at.selectbox(key="module").set_value("reduction_a").run()
+    assert_clean(at)
+    branches = next(d.value for d in at.dataframe if "ops" in d.value.columns)
+    m = c.module("reduction_a")
+    assert list(branches["params"]) == [p.params for p in m.branches]
+    assert list(branches["channels"]) == [p.out_shape[-1] for p in m.branches]
+
+
+def test_design_costs_follow_toggles():
+    at = make_app("design_costs", variant="googlenet")
+    assert_clean(at)
+    at.sidebar.toggle(key="opt_reduce_1x1").set_value(False).run()
+    assert_clean(at)
+    d, c = explorer.cost("googlenet"), explorer.cost("googlenet", reduce_1x1=False)
+    assert metric(at, "Parameters") == charts.human(c.params)
+    assert metric(at, "MACs per image") == charts.fmt_macs(c.macs)
+    assert f"{c.params:,}" in texts(at) and f"{d.params:,}" in texts(at)
+    single = next(d_.value for d_ in at.dataframe if "toggle" in d_.value.columns)
+    row = single[single["toggle"] == "1x1 reductions"].iloc[0]
+    assert row["params"] == c.params and row["MACs"] == c.macs
+
+    at.button(key="flip_aux_heads").click().run()  # flip a toggle from the page itself
+    assert_clean(at)
+    assert at.sidebar.toggle(key="opt_aux_heads").value is True
+    c = explorer.cost("googlenet", reduce_1x1=False, aux_heads=True)
+    assert metric(at, "Parameters") == charts.human(c.params)
+    assert any("0.3" in lx.value and "aux" in lx.value for lx in at.latex)  # the aux-loss formula
+
+
+def test_preset_applies_choices():
+    at = make_app("architecture", variant="googlenet")
+    at.sidebar.selectbox(key="preset").set_value("torchvision").run()
+    assert_clean(at)
+    tv = explorer.get_spec("googlenet").preset("torchvision")
+    c = explorer.cost("googlenet", **tv)
+    assert at.sidebar.radio(key="opt_kernel_5x5").value == 3
+    assert f"{c.params:,}" in texts(at)
+    assert "torchvision" in texts(at)
+
+
+def test_bad_choices_show_the_message_and_the_page_recovers():
+    at = make_app("architecture", variant="googlenet", kernel_5x5=3)
+    assert not at.error
+    at.sidebar.toggle(key="opt_factorize_5x5").set_value(True).run()
+    assert not at.exception
+    assert at.error and any("cannot be combined" in e.value for e in at.error)
+    at.sidebar.button(key="reset_choices").click().run()
+    assert_clean(at)
+    assert f"{explorer.cost('googlenet').params:,}" in texts(at)
+
+
+# --------------------------------------------------------------------------- activations
+def test_upload_renders_feature_maps_and_every_head():
+    from explorer.probe import get_probe
+    from pages import _shared
+
+    at = make_app("activations", variant="googlenet", aux_heads=1)
+    at.file_uploader(key="upload").set_value(("photo.png", photo_png(), "image/png")).run()
+    assert_clean(at)
+    assert "your upload (photo.png)" in texts(at)
+    # four branches side by side (1x1 | 3x3 | 5x5 | pool), the crop, the overlay, the single map
+    assert len(at.image) >= 7
+    for label in ("1x1", "3x3", "5x5", "pool"):
+        assert f"**{label}**" in texts(at)
+    tables = top5_tables(at)
+    assert len(tables) == 3 and all(len(t) == 5 for t in tables)  # main, aux_1, aux_2
+    assert "Main head" in texts(at) and "Aux 1" in texts(at) and "Aux 2" in texts(at)
+    assert "predictions below mean nothing" in texts(at)  # random weights: say so
+
+    store = _shared.model_store()
+    c = explorer.choices("googlenet", aux_heads=True)
+    entry = store.models[("googlenet", c, "random")]
+    passes, builds = get_probe(entry.model).forward_passes, store.builds
+    at.selectbox(key="module").set_value("inception_4b").run()
+    at.radio(key="branch").set_value("b3").run()
+    ch = at.selectbox(key="channel").options[3]
+    at.selectbox(key="channel").set_value(int(ch.split()[0].lstrip("#"))).run()
+    assert_clean(at)
+    assert at.query_params["module"] == "inception_4b" and at.query_params["branch"] == "b3"
+    assert get_probe(entry.model).forward_passes == passes, "picking a module/branch/channel reran the network"
+    assert store.builds == builds, "picking a module/branch/channel rebuilt the model"
+
+
+@pytest.mark.parametrize("name,data,expect", [
+    ("notes.txt", b"not an image", "not an image"),
+    ("cut.png", photo_png()[:300], "truncated or corrupt"),
+    ("empty.jpg", b"", "empty"),
+])
+def test_bad_files_show_an_error_and_the_page_still_works(name, data, expect):
+    at = make_app("activations", variant="googlenet")
+    at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception
+    assert at.error and any(expect in e.value for e in at.error), [e.value for e in at.error]
+    assert len(at.image) >= 4 and top5_tables(at)  # falls back to the sample photo
+    at.radio(key="sample").set_value("coffee").run()  # still usable
+    assert not at.exception
+    at.file_uploader(key="upload").set_value(("ok.png", photo_png(seed=1), "image/png")).run()
+    assert_clean(at)
+
+
+def test_imagenet_weights_unavailable_fall_back_with_a_banner(monkeypatch):
+    from explorer import weights
+    from pages import _shared
+
+    def offline(variant):
+        raise weights.WeightsError(f"Could not download the ImageNet weights for {variant} (no network?). "
+                                   f"Put the file at {weights.cache_path(variant)}.")
+
+    monkeypatch.setattr(weights, "fetch_imagenet", offline)
+    _shared.model_store().failures.clear()
+    at = make_app("activations", variant="inception_v3", weights="imagenet", input_size=96)
+    assert not at.exception and not at.error
+    assert at.sidebar.selectbox(key="weights").value == "imagenet"
+    status = texts(at)
+    assert "predictions below mean nothing" in status and "could not be loaded" in status
+    assert len(at.image) >= 4
+
+
+# --------------------------------------------------------------------------- URL state
+def test_url_state_restores_the_view():
+    at = make_app("activations", variant="googlenet", batch_norm=1, module="inception_4a", branch="b2",
+                  channel=5, sample="rocket")
+    assert_clean(at)
+    assert at.sidebar.selectbox(key="variant").value == "googlenet"
+    assert at.sidebar.toggle(key="opt_batch_norm").value is True
+    assert at.selectbox(key="module").value == "inception_4a"
+    assert at.radio(key="branch").value == "b2"
+    assert at.selectbox(key="channel").value == 5
+    assert "Channel #5 of inception_4a" in [h.value for h in at.subheader][1]
+    assert at.radio(key="sample").value == "rocket"
+    assert "sample: Rocket launch" in texts(at)
+
+
+def test_sessions_do_not_see_each_others_uploads():
+    mine = make_app("activations", variant="googlenet")
+    mine.file_uploader(key="upload").set_value(("secret.png", photo_png(seed=7), "image/png")).run()
+    assert "your upload (secret.png)" in texts(mine)
+    other = make_app("activations", variant="googlenet")
+    assert_clean(other)
+    assert "secret.png" not in texts(other) and "sample: Chelsea the cat" in texts(other)
+
+
+def test_widgets_write_the_url():
+    at = make_app("architecture", variant="googlenet")
+    assert at.query_params["variant"] == "googlenet"
+    at.sidebar.toggle(key="opt_aux_heads").set_value(True).run()
+    assert at.query_params["aux_heads"] == "1"
+    at.selectbox(key="module").set_value("inception_4e").run()
+    assert at.query_params["module"] == "inception_4e"
+    at.sidebar.selectbox(key="variant").set_value("inception_resnet_v2").run()
+    assert at.query_params["variant"] == "inception_resnet_v2"
+    assert "aux_heads" not in at.query_params  # a new variant starts from its defaults
+    # and the URL reproduces the view in a fresh session (a reload)
+    at.sidebar.toggle(key="opt_residual").set_value(False).run()
+    fresh = make_app("architecture", **dict(at.query_params))
+    c = explorer.cost("inception_resnet_v2", residual=False)
+    assert fresh.sidebar.toggle(key="opt_residual").value is False
+    assert f"{c.params:,}" in texts(fresh)
+
+
+def test_bad_url_values_are_ignored_with_a_warning():
+    at = make_app(variant="resnet50", channel="x")
+    assert not at.exception and not at.error
+    assert at.sidebar.selectbox(key="variant").value == "inception_v3"
+    assert any("resnet50" in w.value for w in at.warning)
+
+
+def test_ablation_lab_in_navigation_when_present():
+    lab = ROOT / "pages" / "6_ablation_lab.py"
+    if not lab.exists():
+        pytest.skip("pages/6_ablation_lab.py is not there (yet)")
+    at = make_app()
+    at.switch_page("pages/6_ablation_lab.py")  # registered by st.navigation
+
+
+@pytest.mark.parametrize("variant", explorer.list_variants())
+def test_architecture_and_costs_for_every_variant(variant):
+    at = make_app("architecture", variant=variant)
+    assert_clean(at)
+    c = explorer.cost(variant)
+    assert f"{c.params:,}" in texts(at)
+    # every module of the variant can be opened (the diagram's click does the same as this list)
+    names = [o for o in at.selectbox(key="module").options]
+    assert len(names) == len(c.modules) + len(c.heads)
+    last = c.modules[-1].name
+    at.selectbox(key="module").set_value(last).run()
+    assert_clean(at)
+    at.switch_page(PAGES["design_costs"]).run()
+    assert_clean(at)
+    assert metric(at, "Parameters") == charts.human(c.params)
+
+
+def test_model_store_is_bounded_and_clears_keras_state_on_eviction(monkeypatch):
+    import keras
+
+    from explorer.probe import branch_activations
+    from pages import _shared
+
+    cleared = []
+    real_clear = keras.backend.clear_session
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: (cleared.append(1), real_clear(*a, **k)))
+    store = _shared.ModelStore(max_entries=2)
+    configs = [explorer.choices("googlenet", input_size=64, width=w) for w in (0.25, 0.5, 0.75)]
+    entries = [store.get("googlenet", c, "random") for c in configs]
+    assert len(store.models) == 2 and store.evictions == 1 and cleared == [1]
+    assert ("googlenet", configs[0], "random") not in store.models
+    # the models still cached keep working after the Keras state was cleared
+    img = Image.open(io.BytesIO(photo_png(96, 96)))
+    acts = branch_activations(entries[-1].model, img)
+    assert acts["inception_3a"]["b1"].shape[-1] == explorer.cost("googlenet", input_size=64, width=0.75).module(
+        "inception_3a").branches[0].out_shape[-1]
+    assert store.get("googlenet", configs[-1], "random") is entries[-1]  # a hit: no rebuild

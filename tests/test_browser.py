@@ -1,0 +1,181 @@
+"""End to end in a real browser: `streamlit run` as a subprocess, headless Chromium driven by
+Playwright. Opens the app, goes to Activations, uploads a generated photo through the file input,
+waits for the feature maps, then visits every page checking that no error or traceback is shown,
+and saves a full-page screenshot of each page to artifacts/screenshots/<page>.png."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts" / "screenshots"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+ERROR_WORDS = re.compile(r"\b[A-Z]\w*Error\b|\bError\b(?!\s+bars)")
+PAGES = [  # (nav label, screenshot name, heading text that proves the page rendered)
+    ("Overview", "overview", "The six variants"),
+    ("Architecture", "architecture", "Module table"),
+    ("Design costs", "design_costs", "Every combination of the toggles"),
+    ("Accuracy", "accuracy", "Published ablations"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _photo_png() -> bytes:
+    y, x = np.mgrid[0:300, 0:400].astype(np.float32)
+    img = np.stack([128 + 90 * np.sin(x / 29), 110 + 70 * np.cos(y / 19), 100 + 60 * np.sin((x - y) / 41)], -1)
+    disc = ((x - 200) ** 2 + (y - 150) ** 2) < 70 ** 2
+    img[disc] = (230, 180, 40)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"headless Chromium not found at {CHROMIUM}: install Debian's chromium "
+                    f"(`make browser` or `apt-get install -y chromium`)")
+    pytest.importorskip("playwright.sync_api")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+def _settle(page, timeout: float = 180) -> None:
+    """Wait until the script run is over: no 'running' status widget, no spinner."""
+    deadline = time.time() + timeout
+    time.sleep(0.8)
+    while time.time() < deadline:
+        busy = page.locator("[data-testid='stStatusWidget']").count() + page.locator("[data-testid='stSpinner']").count()
+        if not busy:
+            time.sleep(0.8)
+            if not (page.locator("[data-testid='stStatusWidget']").count()
+                    + page.locator("[data-testid='stSpinner']").count()):
+                return
+        time.sleep(0.4)
+    raise AssertionError("the page kept running")
+
+
+def _assert_no_errors(page, name: str) -> None:
+    text = page.locator("[data-testid='stMain']").inner_text()
+    assert "Traceback" not in text, f"{name}: a traceback reached the page"
+    # exception names (ValueError, ImageError...) or a bare "Error" ("Error bars" is a legend)
+    found = ERROR_WORDS.search(text)
+    assert found is None, f"{name}: an error is shown: ...{text[max(0, found.start() - 200):found.end() + 200]}..."
+    assert page.locator("[data-testid='stException']").count() == 0, f"{name}: st.exception block"
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0, f"{name}: st.error block"
+
+
+def _screenshot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m ? m.scrollHeight : document.body.scrollHeight; }")
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": min(int(height) + 40, 8000)})
+    time.sleep(1.5)  # let Plotly re-layout
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": width, "height": 900})
+    return path
+
+
+def test_end_to_end_in_chromium(server):
+    from playwright.sync_api import sync_playwright
+
+    lab = (ROOT / "pages" / "6_ablation_lab.py").exists()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            # GoogLeNet (the lecture's network) keeps the model small; aux heads on: three top-5 tables
+            page.goto(f"{server}/?variant=googlenet&aux_heads=1", wait_until="domcontentloaded")
+            page.get_by_text("The six variants").first.wait_for(timeout=120_000)
+            _settle(page)
+
+            # Activations via the sidebar navigation, then upload a photo through the file input
+            page.locator("[data-testid='stSidebarNav']").get_by_text("Activations", exact=True).click()
+            page.get_by_text("Feature maps, branch by branch").first.wait_for(timeout=180_000)
+            _settle(page)
+            page.locator("input[type='file']").set_input_files(
+                files=[{"name": "photo.png", "mimeType": "image/png", "buffer": _photo_png()}])
+            page.get_by_text("your upload (photo.png)").first.wait_for(timeout=180_000)
+            _settle(page)
+            assert page.get_by_text("Aux 2 (after inception_4d)").count() >= 1
+            maps = page.locator("[data-testid='stImage']")
+            assert maps.count() >= 7, "the branch feature maps are missing"
+            assert "variant=googlenet" in page.url and "aux_heads=1" in page.url
+            _assert_no_errors(page, "activations")
+            _screenshot(page, "activations")
+
+            pages = PAGES + ([("Ablation lab", "ablation_lab", None)] if lab else [])
+            for label, name, heading in pages:
+                page.locator("[data-testid='stSidebarNav']").get_by_text(label, exact=True).click()
+                if heading:
+                    page.get_by_text(heading).first.wait_for(timeout=180_000)
+                _settle(page)
+                _assert_no_errors(page, name)
+                assert "variant=googlenet" in page.url, f"{name}: the view left the URL ({page.url})"
+                _screenshot(page, name)
+
+            # a deep link into a fresh session restores the exact view
+            page.goto(f"{server}/architecture?variant=inception_v4&module=reduction_b", wait_until="domcontentloaded")
+            page.get_by_text("Module table").first.wait_for(timeout=120_000)
+            _settle(page)
+            _assert_no_errors(page, "deep link")
+            assert page.locator("h4", has_text="reduction_b").count() >= 1
+        finally:
+            browser.close()
+    for _, name, _ in PAGES:
+        assert (SHOTS / f"{name}.png").stat().st_size > 10_000
