@@ -1,0 +1,111 @@
+"""Plotly figures of ablation results (plain data in, figures out; no Streamlit, no Keras).
+
+Large fonts throughout: these are shown on a projector.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+from explorer.lab.published import LABELS, V3_TABLE3, V3_TABLE3_SOURCE
+
+FONT = dict(size=18, family="Source Sans Pro, Arial, sans-serif")
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+          "#bcbd22", "#7f7f7f"]
+MEASURED_COLOR = "#1f77b4"
+PUBLISHED_COLOR = "#7f7f7f"
+
+
+def human(n: float) -> str:
+    a = abs(float(n))
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if a >= div:
+            return f"{n / div:.2f} {suffix}"
+    return f"{n:,.0f}"
+
+
+def _style(fig, title: Optional[str], height: int):
+    fig.update_layout(template="plotly_white", font=FONT, height=height,
+                      margin=dict(l=80, r=30, t=80 if title else 30, b=70),
+                      hoverlabel=dict(font_size=17), legend=dict(font=dict(size=16)))
+    if title:
+        fig.update_layout(title=dict(text=title, font=dict(size=22)))
+    return fig
+
+
+def accuracy_figure(rows: Sequence[dict], records: Sequence[dict] = (), x: str = "params",
+                    title: Optional[str] = None, height: int = 500):
+    """Held-out accuracy (mean ± std across seeds, %) against params or MACs (log axis), one colour
+    per configuration, every seed as a small open marker, chance as a dashed line."""
+    import plotly.graph_objects as go
+
+    if x not in ("params", "macs"):
+        raise ValueError(f"x must be 'params' or 'macs'. Received: x={x!r}")
+    xname = "parameters" if x == "params" else "MACs per image"
+    fig = go.Figure()
+    by_label: dict = {}
+    for r in records:
+        by_label.setdefault(r.get("label", "?"), []).append(r)
+    for i, row in enumerate(rows):
+        color = COLORS[i % len(COLORS)]
+        name = row["label"]
+        seeds = by_label.get(name, [])
+        if seeds:
+            fig.add_trace(go.Scatter(
+                x=[s["metrics"][x] for s in seeds], y=[100 * s["metrics"]["accuracy"] for s in seeds],
+                mode="markers", marker=dict(symbol="circle-open", size=11, color=color, line=dict(width=2)),
+                name=f"{name} (each seed)", legendgroup=name, showlegend=False,
+                hovertemplate=f"<b>{name}</b><br>seed %{{customdata}}: %{{y:.1f}}%<extra></extra>",
+                customdata=[s.get("seed") for s in seeds]))
+        fig.add_trace(go.Scatter(
+            x=[row[x]], y=[100 * row["accuracy_mean"]], mode="markers",
+            marker=dict(size=18, color=color, line=dict(width=1, color="white")),
+            error_y=dict(type="data", array=[100 * row["accuracy_std"]], thickness=2.5, width=8, color=color),
+            name=name, legendgroup=name,
+            hovertemplate=(f"<b>{name}</b><br>accuracy %{{y:.1f}} ± {100 * row['accuracy_std']:.1f}% "
+                           f"({row['n_seeds']} seeds)<br>{human(row[x])} {xname}<extra></extra>")))
+    chance = next((r.get("chance") for r in rows if r.get("chance")), None)
+    if chance:
+        fig.add_hline(y=100 * chance, line_dash="dash", line_color="#888",
+                      annotation_text=f"chance ({100 * chance:.1f}%)", annotation_position="bottom right",
+                      annotation_font_size=15)
+    fig.update_xaxes(type="log", title_text=f"{xname} (log scale)", title_font=dict(size=19))
+    fig.update_yaxes(title_text="held-out accuracy, %", title_font=dict(size=19), rangemode="tozero")
+    return _style(fig, title, height)
+
+
+def delta_figure(rows: Sequence[dict], title: Optional[str] = None, height: int = 420):
+    """Change in mean held-out accuracy against the baseline (percentage points), with the
+    baseline's and the configuration's seed spreads combined as the error bar."""
+    import plotly.graph_objects as go
+
+    base = next((r for r in rows if r["label"] == "baseline"), None)
+    others = [r for r in rows if r["label"] != "baseline" and r.get("delta_vs_baseline") is not None]
+    fig = go.Figure()
+    if base is not None and others:
+        err = [100 * math.sqrt(r["accuracy_std"] ** 2 + base["accuracy_std"] ** 2) for r in others]
+        d = [100 * r["delta_vs_baseline"] for r in others]
+        fig.add_trace(go.Bar(
+            y=[r["label"] for r in others], x=d, orientation="h",
+            marker_color=[MEASURED_COLOR if v >= 0 else "#d62728" for v in d],
+            error_x=dict(type="data", array=err, thickness=2, width=6),
+            name=LABELS["measured"],
+            hovertemplate="<b>%{y}</b><br>%{x:+.1f} points vs baseline<extra></extra>"))
+    fig.add_vline(x=0, line_color="#444")
+    fig.update_xaxes(title_text="Δ held-out accuracy vs baseline (points)", title_font=dict(size=18))
+    fig.update_yaxes(autorange="reversed")
+    return _style(fig, title, height)
+
+
+def v3_table3_figure(title: Optional[str] = None, height: int = 420):
+    """Inception-v3 paper, Table 3: cumulative top-1 error (published, ImageNet)."""
+    import plotly.graph_objects as go
+
+    steps = [r["step"] for r in V3_TABLE3]
+    err = [r["top1_error"] for r in V3_TABLE3]
+    fig = go.Figure(go.Bar(
+        x=steps, y=err, marker_color=PUBLISHED_COLOR, text=[f"{e:.1f}%" for e in err],
+        textposition="outside", textfont=dict(size=16), name=LABELS["published"],
+        hovertemplate="<b>%{x}</b><br>top-1 error %{y:.1f}%<extra>" + V3_TABLE3_SOURCE + "</extra>"))
+    fig.update_yaxes(title_text="top-1 error, % (lower is better)", range=[20, 24.2], title_font=dict(size=18))
+    return _style(fig, title, height)

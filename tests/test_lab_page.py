@@ -1,0 +1,118 @@
+"""The Ablation lab page: renders stored results (shipped and uploaded), labels published vs
+measured, shows how to reproduce, and a live run drives the progress bar."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import explorer
+from explorer import lab
+from explorer.lab import sweep
+from explorer.lab.published import LABELS
+
+pytestmark = pytest.mark.xdist_group("lab")
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "6_ablation_lab.py")
+TIMEOUT = 120
+
+
+def _page() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+
+
+def _fixture_records() -> list[dict]:
+    """A small stored results file: baseline and two changes x 2 seeds (metrics made up)."""
+    base = dataclasses.replace(lab.SHIPPED.base, epochs=1)
+    recs = []
+    for seed in (0, 1):
+        for change, acc in (({}, 0.5), ({"batch_norm": True}, 0.6), ({"aux_heads": True}, 0.55)):
+            cfg = dataclasses.replace(base, choices={**dict(base.choices), **change}, seed=seed)
+            c = explorer.cost(cfg.variant, **cfg.choice_kwargs())
+            result = {"accuracy": acc + 0.02 * seed, "aux_accuracy": [acc - 0.05] * (2 if "aux_heads" in change else 0),
+                      "loss": 1.2, "aux_loss": [], "train_loss": [1.5], "chance": 1 / 6, "params": c.params,
+                      "trainable_params": c.trainable_params, "macs": c.macs, "loss_weights": [1.0],
+                      "wall_s": 100.0, "train_s": 90.0, "data_s": 1.0, "backend": "tensorflow",
+                      "device": "CPU (fixture)", "strategy": "default", "mixed_precision": False,
+                      "notes": [], "resolved_choices": {}, "versions": {"python": "3"}}
+            recs.append(sweep._record(change, cfg, result))
+    return recs
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.info]
+    parts += [e.value for e in at.subheader] + [e.value for e in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def _table(at: AppTest, column: str):
+    """The first dataframe (as pandas) that has `column`."""
+    for df in list(at.dataframe) + list(at.table):
+        value = df.value.reset_index() if df.value.index.name else df.value
+        if column in value.columns:
+            return value
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def _no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_page_renders_the_shipped_results():
+    if not lab.SHIPPED.path.exists():
+        pytest.skip("shipped results not generated yet")
+    at = _page().run()
+    _no_errors(at)
+    assert at.radio(key="lab_source").value == "shipped"
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 4  # accuracy vs params, vs MACs, published v3 Table 3, measured deltas
+    table = _table(at, "configuration")
+    assert "baseline" in list(table["configuration"]) and len(table) >= 1
+    text = _texts(at)
+    assert LABELS["published"] in text and LABELS["measured"] in text
+    assert any(lab.SHIPPED.command in c.value for c in at.code)  # how to reproduce
+
+
+def test_page_renders_an_uploaded_results_file():
+    data = "".join(json.dumps(r) + "\n" for r in _fixture_records()).encode()
+    at = _page().run()
+    at.radio(key="lab_source").set_value("upload").run()
+    at.file_uploader(key="lab_upload").set_value(("fixture.jsonl", data, "application/json")).run()
+    _no_errors(at)
+    table = _table(at, "configuration")
+    assert list(table["configuration"]) == ["baseline", "batch_norm=True", "aux_heads=True"]
+    assert list(table["seeds"]) == [2, 2, 2]
+    assert table["accuracy % (mean)"].tolist() == pytest.approx([51.0, 61.0, 56.0])
+    assert list(table["vs baseline (points)"]) == ["baseline", "+10.0", "+5.0"]
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 4
+    spec = json.loads(charts[0].proto.spec)
+    names = {t.get("name") for t in spec["data"]}
+    assert {"baseline", "batch_norm=True", "aux_heads=True"} <= names
+    compare = _table(at, "design choice")
+    assert LABELS["published"] in compare.columns and LABELS["measured"] in compare.columns
+    measured = dict(zip(compare["design choice"], compare[LABELS["measured"]]))
+    assert "+10.0" in measured["batch norm"] and measured["1x1 reductions"] == "not in these results"
+
+
+def test_live_run_updates_the_progress_bar():
+    at = _page().run()
+    at.multiselect(key="lab_toggles").set_value([]).run()  # the baseline alone
+    at.number_input(key="lab_n_train").set_value(60).run()
+    at.number_input(key="lab_epochs").set_value(1).run()
+    assert at.selectbox(key="lab_size").value == 48
+    at.button(key="lab_run").click().run()
+    _no_errors(at)
+    bars = at.get("progress")
+    assert len(bars) == 1
+    assert bars[0].proto.value == 100 and bars[0].proto.text.startswith("done: 1 run(s) trained")
+    assert at.success and "baseline" in at.success[0].value
+    # the live results are now selectable and plotted
+    at.radio(key="lab_source").set_value("live").run()
+    _no_errors(at)
+    table = _table(at, "configuration")
+    assert list(table["configuration"]) == ["baseline"] and list(table["seeds"]) == [1]
