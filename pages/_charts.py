@@ -47,7 +47,7 @@ def pct(new: float, old: float) -> str:
 
 
 # --------------------------------------------------------------------------- figure style
-FONT = dict(size=17, family="Source Sans Pro, Arial, sans-serif")
+from explorer.plotting import style  # noqa: E402
 KIND_COLORS = {"stem": "#7f7f7f", "pool": "#bcbd22", "conv": "#8c564b", "inception": "#1f77b4",
                "reduction": "#ff7f0e", "residual": "#2ca02c", "head": "#9467bd"}
 BRANCH_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
@@ -65,15 +65,6 @@ def plotly_config(filename: str) -> dict:
     return {"displaylogo": False,
             "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
             "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
-
-
-def style(fig, *, title: Optional[str] = None, height: int = 460):
-    fig.update_layout(template="plotly_white", font=FONT, height=height,
-                      margin=dict(l=70, r=30, t=70 if title else 30, b=60),
-                      hoverlabel=dict(font_size=16), legend=dict(font=dict(size=15)))
-    if title:
-        fig.update_layout(title=dict(text=title, font=dict(size=21)))
-    return fig
 
 
 # --------------------------------------------------------------------------- unit labels

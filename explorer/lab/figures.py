@@ -7,9 +7,9 @@ from __future__ import annotations
 import math
 from typing import Optional, Sequence
 
+from explorer.plotting import style
 from explorer.lab.published import LABELS, V3_TABLE3, V3_TABLE3_SOURCE
 
-FONT = dict(size=18, family="Source Sans Pro, Arial, sans-serif")
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
           "#bcbd22", "#7f7f7f"]
 MEASURED_COLOR = "#1f77b4"
@@ -22,15 +22,6 @@ def human(n: float) -> str:
         if a >= div:
             return f"{n / div:.2f} {suffix}"
     return f"{n:,.0f}"
-
-
-def _style(fig, title: Optional[str], height: int):
-    fig.update_layout(template="plotly_white", font=FONT, height=height,
-                      margin=dict(l=80, r=30, t=80 if title else 30, b=70),
-                      hoverlabel=dict(font_size=17), legend=dict(font=dict(size=16)))
-    if title:
-        fig.update_layout(title=dict(text=title, font=dict(size=22)))
-    return fig
 
 
 def accuracy_figure(rows: Sequence[dict], records: Sequence[dict] = (), x: str = "params",
@@ -71,7 +62,7 @@ def accuracy_figure(rows: Sequence[dict], records: Sequence[dict] = (), x: str =
                       annotation_font_size=15)
     fig.update_xaxes(type="log", title_text=f"{xname} (log scale)", title_font=dict(size=19))
     fig.update_yaxes(title_text="held-out accuracy, %", title_font=dict(size=19), rangemode="tozero")
-    return _style(fig, title, height)
+    return style(fig, title=title, height=height)
 
 
 def delta_figure(rows: Sequence[dict], title: Optional[str] = None, height: int = 420):
@@ -94,7 +85,7 @@ def delta_figure(rows: Sequence[dict], title: Optional[str] = None, height: int 
     fig.add_vline(x=0, line_color="#444")
     fig.update_xaxes(title_text="Δ held-out accuracy vs baseline (points)", title_font=dict(size=18))
     fig.update_yaxes(autorange="reversed")
-    return _style(fig, title, height)
+    return style(fig, title=title, height=height)
 
 
 def v3_table3_figure(title: Optional[str] = None, height: int = 420):
@@ -108,4 +99,4 @@ def v3_table3_figure(title: Optional[str] = None, height: int = 420):
         textposition="outside", textfont=dict(size=16), name=LABELS["published"],
         hovertemplate="<b>%{x}</b><br>top-1 error %{y:.1f}%<extra>" + V3_TABLE3_SOURCE + "</extra>"))
     fig.update_yaxes(title_text="top-1 error, % (lower is better)", range=[20, 24.2], title_font=dict(size=18))
-    return _style(fig, title, height)
+    return style(fig, title=title, height=height)

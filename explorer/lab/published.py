@@ -2,22 +2,17 @@
 the code: every figure carries its source)."""
 from __future__ import annotations
 
+import dataclasses
+
+from explorer import metadata
+
 ARXIV_V1 = "Szegedy et al., Going Deeper with Convolutions, arXiv:1409.4842"
 ARXIV_V3 = "Szegedy et al., Rethinking the Inception Architecture, arXiv:1512.00567"
 ARXIV_BN = "Ioffe & Szegedy, Batch Normalization, arXiv:1502.03167"
 
-# Inception-v3 paper, Table 3: single-crop top-1 error on ImageNet, each row adding one change to
-# the row above (cumulative). The same figures as explorer.metadata.V3_TABLE3 (the Accuracy page's).
-V3_TABLE3 = (
-    {"step": "Inception-v2 (baseline)", "top1_error": 23.4, "change": "the paper's Inception-v2 network"},
-    {"step": "+ RMSProp", "top1_error": 23.1, "change": "RMSProp instead of SGD with momentum"},
-    {"step": "+ label smoothing", "top1_error": 22.8, "change": "label smoothing (epsilon 0.1)"},
-    {"step": "+ factorized 7x7", "top1_error": 21.6,
-     "change": "the stem's first 7x7 conv factorised into a stack of 3x3 convs"},
-    {"step": "+ BN-auxiliary", "top1_error": 21.2,
-     "change": "batch norm in the auxiliary classifier's FC layer (= Inception-v3)"},
-)
-V3_TABLE3_SOURCE = f"{ARXIV_V3}, Table 3 (cumulative, single crop, top-1 error %)"
+# Inception-v3 paper, Table 3 (cumulative single-crop top-1 error): one copy, in explorer.metadata.
+V3_TABLE3 = tuple(dataclasses.asdict(row) for row in metadata.V3_TABLE3)
+V3_TABLE3_SOURCE = metadata.V3_TABLE3_SOURCE
 
 # What the papers say about each choice the shipped sweep toggles.
 PUBLISHED = {
