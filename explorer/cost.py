@@ -267,10 +267,15 @@ def walk(net: Net) -> Cost:
 
 
 @functools.lru_cache(maxsize=4096)
+def _walk_cached(spec, c) -> Cost:
+    """One graph walk per (spec, choices), shared by validation and `cost()`."""
+    return walk(resolve(spec, c))
+
+
 def _cost_cached(variant: str, c) -> Cost:
     from explorer.variants import get_spec
 
-    return walk(resolve(get_spec(variant), c))
+    return _walk_cached(get_spec(variant), c)
 
 
 def cost(variant: str, **choices) -> Cost:
@@ -301,7 +306,7 @@ def features(variant: str, **choices) -> list[dict]:
 def check_input_size(spec, c) -> None:
     """ValueError naming the first layer that does not fit and the smallest input that does."""
     try:
-        walk(resolve(spec, c))
+        _walk_cached(spec, c)
         return
     except ShapeError as e:
         first = e

@@ -31,7 +31,10 @@ class Probe:
         import keras
 
         info = model.explorer_info
-        self.model, self.info = model, info
+        # A weak reference: _PROBES maps model -> probe weakly, so a strong one here would keep
+        # every probed model alive forever (memory grows with each model switch).
+        self._model = weakref.ref(model)
+        self.info = info
         self.entries: list[ProbeEntry] = []
         for m in info.net.modules:
             for key, label, units in m.parts():
@@ -44,6 +47,11 @@ class Probe:
         heads = list(model.outputs)
         self.probe = keras.Model(model.inputs, outputs + heads, name=f"{model.name}__probe")
         self.forward_passes = 0
+
+    @property
+    def model(self):
+        """The model this probe views (None once it has been freed)."""
+        return self._model()
 
     def run(self, batch: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """(branch activations, head probabilities) for a preprocessed batch, in one pass."""

@@ -216,3 +216,19 @@ def test_device_info_reports_backend_and_device():
     assert info["device"] == ("CPU" if not info["gpus"] else f"GPU: {info['gpus'][0]}")
     if not info["gpus"]:
         assert "tensorflow[and-cuda]" in info["summary"]
+
+
+def test_probe_cache_does_not_keep_models_alive():
+    import gc
+    import weakref
+
+    import keras
+
+    model = explorer.build("googlenet", input_size=64)
+    explorer.branch_activations(model, photo_like())
+    ref = weakref.ref(model)
+    assert get_probe(model).model is model
+    del model
+    keras.backend.clear_session()
+    gc.collect()
+    assert ref() is None  # evicting a model from the app's cache really frees it
