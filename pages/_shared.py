@@ -639,6 +639,23 @@ class ModelStore:
             gc.collect()
 
 
+def keep_keras_state_between_reruns() -> None:
+    """Streamlit calls `keras.backend.clear_session()` after every rerun
+    (`script_runner._clean_problem_modules`). Under TensorFlow that throws away the kernel cache,
+    so the first prediction after each rerun pays again: upload -> feature maps took 2.2 s instead
+    of 0.5 s for Inception-ResNet-v2 (`make bench`, app section). The app frees Keras state itself
+    when it evicts a model (`ModelStore._evict`), so the per-rerun clear is switched off."""
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:  # another Streamlit layout: keep its behaviour
+        return
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = lambda: None
+
+
+keep_keras_state_between_reruns()
+
+
 @st.cache_resource(show_spinner=False, max_entries=1)
 def model_store() -> ModelStore:
     return ModelStore(MODEL_CACHE_SIZE)

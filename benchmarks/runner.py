@@ -1,0 +1,121 @@
+"""One benchmark run: every section on one machine in one process (memory in a fresh child
+process), the result as a dict (written as JSON by `__main__`)."""
+from __future__ import annotations
+
+import os
+import time
+import traceback
+
+from benchmarks.config import SECTIONS, Config
+
+SCHEMA = 1
+
+
+def _goals(r: dict) -> list[dict]:
+    goals = []
+    for x in r.get("reference") or []:
+        goals.append({"name": f"{x['variant']} vs {x['application']} latency ratio", "measured": f"{x['ratio']:.3f}",
+                      "target": f"<= {x['goal']}", "met": x["met"]})
+    for p in r.get("probe") or []:
+        goals.append({"name": f"{p['variant']} all-branch probe / forward", "measured": f"{p['ratio']:.3f}",
+                      "target": f"<= {p['goal']}", "met": p["met"]})
+    mem = r.get("memory")
+    if mem and "error" not in mem:
+        goals.append({"name": f"RSS after {mem['final_switch']} switches vs after {mem['baseline_switch']}",
+                      "measured": f"{100 * mem['growth']:+.1f} %", "target": f"<= +{100 * mem['goal']:.0f} %",
+                      "met": mem["met"]})
+    return goals
+
+
+def run(cfg: Config, checkpoint=None) -> dict:
+    """All requested sections; a section that fails is recorded with its error, the rest still run.
+    `checkpoint(result)` is called after each section (the CLI writes the JSON so far)."""
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # JAX: let the memory child allocate too
+    t_start = time.perf_counter()
+    cfg.deadline = t_start + cfg.max_minutes * 60 if cfg.max_minutes else None
+    from benchmarks import machine
+
+    result: dict = {"schema": SCHEMA, "machine": machine.info(), "config": cfg.to_dict(), "errors": {}}
+    t = time.perf_counter()
+    import keras  # noqa: F401 - timed: the first import of the backend
+
+    import explorer.builder  # noqa: F401
+    result["machine"]["import_s"] = time.perf_counter() - t
+    from benchmarks import backend, sections
+
+    sections.ERRORS.clear()
+    sections.SKIPPED.clear()
+
+    from benchmarks import whatif
+
+    result["fixes_in_explorer"] = {"probe_cache_weakref": whatif.fixed_probe_cache(),
+                                   "cost_shared_walk": whatif.fixed_cost_walk()}
+    result["device"] = backend.device()
+    result["versions"] = backend.library_versions()
+    gpu = bool(result["device"].get("gpus"))
+    unknown = [s for s in cfg.sections if s not in SECTIONS]
+    if unknown:
+        raise ValueError(f"unknown sections {unknown}; sections: {', '.join(SECTIONS)}")
+
+    def section(name, fn, gate=None, always=False):
+        if (gate or name) not in cfg.sections or (not always and sections.out_of_time(cfg, name)):
+            return None
+        t = time.perf_counter()
+        result.setdefault("section_load", {})[name] = machine.load_average()
+        try:
+            return fn()
+        except Exception as e:  # noqa: BLE001 - one broken section must not lose the others
+            result["errors"][name] = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=6)}"
+            sections.log(f"section {name} failed: {e}")
+            return None
+        finally:
+            result.setdefault("section_s", {})[name] = time.perf_counter() - t
+            if checkpoint is not None:
+                result["partial"] = True
+                checkpoint(result)
+
+    peaks = []
+    p = section("peak", lambda: sections.peak(cfg, gpu))
+    if p:
+        peaks.append(p)
+    peak = sections.peak_gflops(peaks) if peaks else None
+    out = section("models", lambda: sections.models(cfg, peak))
+    if out:
+        result["build"], result["forward"], result["probe"] = out
+    result["reference"] = section("reference", lambda: sections.reference(cfg))
+    if "memory" in cfg.sections:
+        from benchmarks import memory
+
+        sections.log("memory (fresh process)")
+        result["memory"] = section("memory", lambda: memory.run_subprocess(cfg))
+        if cfg.probe_fix_whatif and not result["fixes_in_explorer"]["probe_cache_weakref"]:
+            sections.log("memory with the probe-cache fix (what-if)")
+            result["memory_probe_fix"] = section("memory_probe_fix", lambda: memory.run_subprocess(cfg, probe_fix=True),
+                                               gate="memory")
+    result["cost"] = section("cost", lambda: sections.cost_sweep(cfg))
+    if "app" in cfg.sections:
+        from benchmarks import app
+
+        sections.log("app")
+        result["app"] = section("app", lambda: app.run(cfg))
+    if "peak" in cfg.sections:  # again at the end: the machine's load moves; the best is the peak
+        p = section("peak_end", lambda: sections.peak(cfg, gpu), gate="peak", always=True)
+        if p:
+            peaks.append(p)
+        new_peak = sections.peak_gflops(peaks) if peaks else None
+        if peak and new_peak and new_peak != peak:
+            for f in result.get("forward") or []:
+                f["peak_fraction"] = {k: g / new_peak for k, g in f["gflops"].items()}
+        peak = new_peak
+    result["peak"] = peaks
+    result["peak_gflops"] = peak
+    result["goals"] = _goals(result)
+    result["skipped_for_time"] = list(sections.SKIPPED)
+    result["errors"].update(sections.ERRORS)
+    import sys
+
+    result["machine"]["load_avg_end"] = machine.load_average()
+    result["tensorflow_imported"] = "tensorflow" in sys.modules
+    result["elapsed_s"] = time.perf_counter() - t_start
+    result["partial"] = False
+    return result

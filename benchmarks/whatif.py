@@ -1,0 +1,120 @@
+"""The fixes recommended in docs/performance.md, applied as temporary patches so `make bench` can
+measure each one beside what ships. None of them edits explorer/ or pages/; once a fix lands
+there, its what-if becomes a no-op and measures the same thing twice (the JSON records which
+fixes were already in: `fixes_in_explorer`).
+
+- `probe_weakref()`: explorer.probe's cache keeps every probed model alive (memory).
+- `zero_copy_run(probe)`: Probe.run without TensorFlow's `Tensor.numpy()` copies (probe / forward).
+- `shared_validation_walk()`: one cached graph walk for `choices()` validation and `cost()` (sweep).
+- `keep_keras_state()`: no `keras.backend.clear_session()` after every Streamlit rerun (app).
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+import weakref
+
+import numpy as np
+
+
+def probe_weakref() -> None:
+    """explorer.probe keeps probes in a WeakKeyDictionary {model: Probe}, but each Probe holds its
+    model strongly (`self.model`), so no entry ever dies and no model is ever freed. The fix: the
+    Probe holds a weak reference. Process-wide (the memory section runs it in its own process)."""
+    from explorer import probe as probe_mod
+
+    if fixed_probe_cache():
+        return  # explorer has the fix (3415d29): nothing to patch
+    probe_mod.Probe.model = property(lambda self: self._model_ref(),
+                                     lambda self, m: setattr(self, "_model_ref", weakref.ref(m)))
+
+
+def fixed_probe_cache() -> bool:
+    """Whether explorer's Probe already holds its model weakly (the fix landed in 3415d29)."""
+    from explorer import probe as probe_mod
+
+    return isinstance(getattr(probe_mod.Probe, "model", None), property)
+
+
+def fixed_cost_walk() -> bool:
+    """Whether explorer.cost already shares one cached walk (the fix landed in 3415d29)."""
+    return hasattr(sys.modules["explorer.cost"], "_walk_cached")
+
+
+def zero_copy_run(probe):
+    """TensorFlow only (else None): `predict_on_batch` converts each output with `Tensor.numpy()`,
+    which copies (documented: Tensors are immutable); `np.asarray(tensor)` shares TensorFlow's
+    buffer (read-only). Calls Keras's own compiled predict function, so nothing is traced twice."""
+    import keras
+
+    if keras.config.backend() != "tensorflow":
+        return None
+    probe.probe.make_predict_function()
+    fn = probe.probe.predict_function
+    n = len(probe.entries)
+
+    def run(batch):
+        outs = [np.asarray(t) for t in keras.tree.flatten(fn([(batch,)]))]
+        return outs[:n], outs[n:]
+
+    return run
+
+
+@contextlib.contextmanager
+def shared_validation_walk():
+    """`explorer.cost()` validates its choices with `choices()` -> `check_input_size()`, which walks
+    the whole graph on every call (not cached), then walks it again for the cost (cached). The fix:
+    one lru-cached walk per (spec, choices) used by both."""
+    cost_mod = sys.modules["explorer.cost"]
+    if fixed_cost_walk():  # explorer has the fix: the what-if is what ships
+        yield cost_mod._walk_cached.cache_clear
+        return
+    from explorer.graph import resolve
+    from explorer.variants import get_spec
+
+    original_check, original_cached = cost_mod.check_input_size, cost_mod._cost_cached
+
+    @functools.lru_cache(maxsize=4096)
+    def walk_cached(spec, c):
+        return cost_mod.walk(resolve(spec, c))
+
+    def check_input_size(spec, c):
+        try:
+            walk_cached(spec, c)
+            return
+        except cost_mod.ShapeError:
+            original_check(spec, c)  # builds the error message
+
+    @functools.lru_cache(maxsize=4096)
+    def cost_cached(variant, c):
+        return walk_cached(get_spec(variant), c)
+
+    cost_mod.check_input_size, cost_mod._cost_cached = check_input_size, cost_cached
+    try:
+        yield walk_cached.cache_clear
+    finally:
+        cost_mod.check_input_size, cost_mod._cost_cached = original_check, original_cached
+
+
+@contextlib.contextmanager
+def keep_keras_state():
+    """Streamlit's script runner calls `keras.backend.clear_session()` after every rerun
+    (streamlit/runtime/scriptrunner/script_runner.py, `_clean_problem_modules`). Under TensorFlow
+    that clears the eager kernel cache, so the first prediction after each rerun re-creates every
+    kernel. Switched off inside this context (the app evicts models itself). Yields False when
+    Streamlit has no such hook (nothing to measure)."""
+    try:
+        from streamlit.runtime.scriptrunner import script_runner as sr
+    except ImportError:
+        yield False
+        return
+    original = getattr(sr, "_clean_problem_modules", None)
+    if original is None:
+        yield False
+        return
+    sr._clean_problem_modules = lambda: None
+    try:
+        yield True
+    finally:
+        sr._clean_problem_modules = original
