@@ -123,6 +123,15 @@ def render(r: dict) -> str:
                          _f(p.get("zero_copy_ratio"), "{:.3f}"), _f(p.get("zero_copy_cpu_ratio"), "{:.3f}")]
                         for p in r["probe"]]), ""]
 
+    jit_rows = [p for p in r.get("probe") or [] if p.get("jit_probe_batched_ratio") is not None]
+    if jit_rows:
+        out += ["What-if (JAX): the probe and the model under `jax.jit(stateless_call)`, batch 1, outputs fetched "
+                "one `np.asarray` after another (what `predict_on_batch` does) or all at once with `jax.device_get`:", "",
+                _table(["variant", "model ms", "probe, sequential fetch ms", "ratio", "probe, one device_get ms", "ratio"],
+                       [[p["variant"], _f(p["jit_model_ms"], "{:.2f}"), _f(p["jit_probe_sequential_ms"], "{:.2f}"),
+                         _f(p["jit_probe_sequential_ratio"], "{:.3f}"), _f(p["jit_probe_batched_ms"], "{:.2f}"),
+                         _f(p["jit_probe_batched_ratio"], "{:.3f}")] for p in jit_rows]), ""]
+
     if r.get("cost"):
         out += ["### Analytic cost of every toggle combination against building them in Keras", "",
                 _table(["variant", "combinations", "impossible (skipped)", "analytic total ms (cold)",
@@ -177,7 +186,9 @@ def render(r: dict) -> str:
                              _f(a.get("first_upload_s")), a.get("map_elements", "-"), a.get("note", "")]
                             for a in app["rows"]]),
                     "", "The model was built and the sample photo run before the first upload; each upload is a new "
-                    "photo (no cache can answer). Times are whole-page reruns, without the browser's drawing.", ""]
+                    "photo (no cache can answer). Times are whole-page reruns, without the browser's drawing."
+                    + (" The app keeps Keras state between reruns itself (the fix is in), so there is no what-if row."
+                       if app.get("app_keeps_keras_state") else ""), ""]
 
     if r.get("goals"):
         out += ["### Goals", "",

@@ -223,6 +223,16 @@ def models(cfg: Config, peak: float) -> tuple[list, list, list]:
             fr = ratio(fpairs[0], fpairs[1], fpairs.cpu)
             fix = {"zero_copy_ratio": fr["ratio"], "zero_copy_ratio_of_mins": fr["ratio_of_mins"],
                    "zero_copy_cpu_ratio": fr.get("cpu_ratio")}
+        batched = whatif.batched_transfer_runs(model, probe)
+        if batched is not None:  # JAX: per-output transfer latency vs one batched fetch
+            for key in ("probe_batched", "probe_sequential"):
+                bp = compare(lambda: batched[key](x1), lambda: batched["model"](x1), warmup=1,
+                             min_pairs=cfg.compare_pairs, max_pairs=max(cfg.compare_pairs, 40),
+                             budget_s=cfg.compare_budget_s)
+                br = ratio(bp[0], bp[1], bp.cpu)
+                fix[f"jit_{key}_ratio"] = br["ratio"]
+                fix[f"jit_{key}_ms"] = summary(bp[0])["median_s"] * 1e3
+                fix["jit_model_ms"] = summary(bp[1])["median_s"] * 1e3
         maps, _ = probe.run(x1)
         t_ba = measure(lambda: branch_activations(model, image), warmup=1, min_repeats=cfg.min_repeats,
                        max_repeats=cfg.max_repeats, budget_s=cfg.budget_s)
@@ -232,7 +242,7 @@ def models(cfg: Config, peak: float) -> tuple[list, list, list]:
             "branch_activations_ms": summary(t_ba)["median_s"] * 1e3,
             "branch_activations_ratio": summary(t_ba)["median_s"] / summary(tb)["median_s"],
             "goal": GOALS["probe_ratio"], "met": r["ratio"] <= GOALS["probe_ratio"], **fix})
-        del model, fns, probe, plain, maps, zero_copy
+        del model, fns, probe, plain, maps, zero_copy, batched
         cache_clear()
         release()
 

@@ -5,6 +5,7 @@ fixes were already in: `fixes_in_explorer`).
 
 - `probe_weakref()`: explorer.probe's cache keeps every probed model alive (memory).
 - `zero_copy_run(probe)`: Probe.run without TensorFlow's `Tensor.numpy()` copies (probe / forward).
+- `batched_transfer_runs(model, probe)`: JAX: all probe outputs fetched in one `jax.device_get`.
 - `shared_validation_walk()`: one cached graph walk for `choices()` validation and `cost()` (sweep).
 - `keep_keras_state()`: no `keras.backend.clear_session()` after every Streamlit rerun (app).
 """
@@ -59,6 +60,31 @@ def zero_copy_run(probe):
         return outs[:n], outs[n:]
 
     return run
+
+
+def batched_transfer_runs(model, probe):
+    """JAX only (else None): on a GPU, `predict_on_batch` brings the outputs back one at a time
+    (`np.array` per output, each a synchronous device-to-host copy), so the probe pays one transfer
+    latency per branch. Returns {"probe_batched", "probe_sequential", "model"}: the probe and the model
+    under `jax.jit(stateless_call)`, with all outputs fetched by one `jax.device_get` (every copy in
+    flight at once) or one `np.asarray` after another, to separate latency from bandwidth."""
+    import keras
+
+    if keras.config.backend() != "jax":
+        return None
+    import jax
+    import jax.numpy as jnp
+
+    def jitted(m):
+        tv = [jnp.array(v.value, copy=True) for v in m.trainable_variables]
+        ntv = [jnp.array(v.value, copy=True) for v in m.non_trainable_variables]
+        f = jax.jit(lambda tv, ntv, x: m.stateless_call(tv, ntv, x, training=False)[0])
+        return lambda x: f(tv, ntv, x)
+
+    fp, fm = jitted(probe.probe), jitted(model)
+    return {"probe_batched": lambda x: jax.device_get(fp(x)),
+            "probe_sequential": lambda x: [np.asarray(o) for o in keras.tree.flatten(fp(x))],
+            "model": lambda x: jax.device_get(fm(x))}
 
 
 @contextlib.contextmanager
