@@ -46,17 +46,19 @@ def fixed_cost_walk() -> bool:
 def zero_copy_run(probe):
     """TensorFlow only (else None): `predict_on_batch` converts each output with `Tensor.numpy()`,
     which copies (documented: Tensors are immutable); `np.asarray(tensor)` shares TensorFlow's
-    buffer (read-only). Calls Keras's own compiled predict function, so nothing is traced twice."""
+    buffer (read-only). Public APIs only: one `tf.function` over the probe model, as
+    `explorer.device` could provide it (the recommended fix)."""
     import keras
 
     if keras.config.backend() != "tensorflow":
         return None
-    probe.probe.make_predict_function()
-    fn = probe.probe.predict_function
+    import tensorflow as tf
+
+    f = tf.function(lambda x: probe.probe(x, training=False), autograph=False, reduce_retracing=True)
     n = len(probe.entries)
 
     def run(batch):
-        outs = [np.asarray(t) for t in keras.tree.flatten(fn([(batch,)]))]
+        outs = [np.asarray(t) for t in keras.tree.flatten(f(tf.convert_to_tensor(batch)))]
         return outs[:n], outs[n:]
 
     return run
