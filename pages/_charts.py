@@ -277,15 +277,20 @@ def module_figure(rmod, mcost, cost, title: Optional[str] = None):
 
 
 # --------------------------------------------------------------------------- cost charts
-def module_bars(before, after, metric: str = "params"):
-    """Per module: the default's and the current configuration's params (or MACs), side by side."""
-    import plotly.graph_objects as go
-
+def _per_module(before, after, metric: str):
+    """({module: value} of the default, of the current choices, all module names in order)."""
     def values(c):
         return {m.name: getattr(m, metric) for m in list(c.modules) + list(c.heads)}
 
     b, a = values(before), values(after)
-    names = list(dict.fromkeys(list(b) + list(a)))
+    return b, a, list(dict.fromkeys(list(b) + list(a)))
+
+
+def module_bars(before, after, metric: str = "params"):
+    """Per module: the default's and the current configuration's params (or MACs), side by side."""
+    import plotly.graph_objects as go
+
+    b, a, names = _per_module(before, after, metric)
     fig = go.Figure()
     label = "params" if metric == "params" else "MACs"
     for name, vals, color in (("variant default", b, "#9aa5b1"), ("your choices", a, "#1f77b4")):
@@ -303,11 +308,7 @@ def waterfall(before, after, metric: str = "params"):
     """From the default's total to the current total, module by module (only modules that change)."""
     import plotly.graph_objects as go
 
-    def values(c):
-        return {m.name: getattr(m, metric) for m in list(c.modules) + list(c.heads)}
-
-    b, a = values(before), values(after)
-    names = list(dict.fromkeys(list(b) + list(a)))
+    b, a, names = _per_module(before, after, metric)
     deltas = [(n, a.get(n, 0) - b.get(n, 0)) for n in names if a.get(n, 0) != b.get(n, 0)]
     label = "params" if metric == "params" else "MACs"
     tb, ta = getattr(before, metric), getattr(after, metric)
