@@ -89,8 +89,7 @@ WHATIF = "what-if: no clear_session after each rerun"
 def _measure(AppTest, app_file: Path, rel: str, variant: str, uploads: list[bytes], mode: str) -> dict:
     at = AppTest.from_file(str(app_file), default_timeout=600)
     t0 = time.perf_counter()
-    at.run()
-    at.switch_page(rel)
+    at.switch_page(rel)  # AppTest finds a callable page by its file only before the first run
     at.run()
     page_s = time.perf_counter() - t0
     widget, value = _variant_widget(at, variant)
@@ -126,7 +125,7 @@ def _measure(AppTest, app_file: Path, rel: str, variant: str, uploads: list[byte
 
 def _app_keeps_keras_state() -> bool | None:
     """Whether the app (once run) switched off Streamlit's per-rerun clear_session itself (the fix
-    recommended in docs: pages/_shared.keep_keras_state_between_reruns); then the what-if rows would
+    now in pages/ui/keras_state.py); then the what-if rows would
     measure what ships and are left out."""
     try:
         from streamlit.runtime.scriptrunner import script_runner as sr

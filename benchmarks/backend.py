@@ -161,9 +161,9 @@ def _time_matmul(step, n, repeats, warmup, how) -> dict:
 
 # --------------------------------------------------------------------------- device
 def device() -> dict:
-    """{"backend", "device", "gpus"}; sets TensorFlow's GPU memory growth first (explorer.device)."""
+    """{"backend", "device", "gpus"}; sets TensorFlow's GPU memory growth first (explorer.nn.backend)."""
     try:
-        from explorer.device import setup_devices
+        from explorer.nn.backend import setup_devices
 
         info = dict(setup_devices())
     except Exception as e:  # noqa: BLE001

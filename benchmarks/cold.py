@@ -20,7 +20,7 @@ def run(variant: str, input_size: int | None) -> dict:
     import numpy as np
 
     import explorer
-    from explorer.probe import get_probe
+    from explorer.inference.probe import get_probe
 
     from benchmarks import backend
 
@@ -30,7 +30,7 @@ def run(variant: str, input_size: int | None) -> dict:
     t = time.perf_counter()
     model = explorer.build(variant, **kw)
     build_s = time.perf_counter() - t
-    size = model.explorer_info.choices.input_size
+    size = explorer.model_info(model).choices.input_size
     x = np.random.default_rng(0).uniform(-1, 1, (1, size, size, 3)).astype(np.float32)
     t = time.perf_counter()
     model.predict_on_batch(x)

@@ -44,7 +44,7 @@ def run(variants: list[str], *, switches: int, baseline: int | None, lru: int, i
     import explorer
     from benchmarks import backend
     from benchmarks.sections import sample_image
-    from explorer.probe import branch_activations
+    from explorer.inference.probe import branch_activations
 
     if probe_fix:
         from benchmarks.whatif import probe_weakref
@@ -72,7 +72,7 @@ def run(variants: list[str], *, switches: int, baseline: int | None, lru: int, i
             cache[variant] = model
             del model
         acts = branch_activations(cache[variant], image)  # the Activations page after a switch
-        act_bytes = sum(a.nbytes for branches in acts.values() for a in branches.values())
+        act_bytes = sum(a.nbytes for branches in acts.maps.values() for a in branches.values())
         holding = machine.rss_bytes()
         peak = machine.peak_rss_bytes()
         dmem = backend.device_memory()
@@ -80,7 +80,7 @@ def run(variants: list[str], *, switches: int, baseline: int | None, lru: int, i
             seen.add(variant)
             per_variant.append({
                 "variant": variant, "params_mib": machine.mib(cache[variant].count_params() * 4),
-                "activations_mib": machine.mib(act_bytes), "branches": sum(len(b) for b in acts.values()),
+                "activations_mib": machine.mib(act_bytes), "branches": sum(len(b) for b in acts.maps.values()),
                 "rss_before_mib": machine.mib(before), "rss_holding_mib": machine.mib(holding),
                 "peak_rss_mib": machine.mib(peak), "peak_is_since_switch": hwm_reset,
                 "delta_mib": machine.mib(holding - before),

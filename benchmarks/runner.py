@@ -39,7 +39,7 @@ def run(cfg: Config, checkpoint=None) -> dict:
     t = time.perf_counter()
     import keras  # noqa: F401 - timed: the first import of the backend
 
-    import explorer.builder  # noqa: F401
+    import explorer.nn.builder  # noqa: F401
     result["machine"]["import_s"] = time.perf_counter() - t
     from benchmarks import backend, sections
 

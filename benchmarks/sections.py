@@ -3,7 +3,6 @@ keras.applications reference; the analytic cost sweep against Keras builds."""
 from __future__ import annotations
 
 import gc
-import itertools
 import sys
 import time
 
@@ -58,11 +57,11 @@ def release() -> None:
 def clear_explorer_caches() -> None:
     """Forget resolved graphs and costs, so a 'cold' build or cost pays for them again (whichever
     of explorer's graph caches exist in this version)."""
-    from explorer.graph import resolve
+    from explorer.arch.graph import resolve
 
     resolve.cache_clear()
-    cost_mod = sys.modules["explorer.cost"]
-    for name in ("_walk_cached", "_cost_cached"):
+    cost_mod = sys.modules["explorer.arch.cost"]
+    for name in ("walk_cached",):
         clear = getattr(getattr(cost_mod, name, None), "cache_clear", None)
         if clear is not None:
             clear()
@@ -78,7 +77,7 @@ def sample_image(size: int = 512):
 
     for path in sorted((machine.ROOT / "assets" / "samples").glob("*.jpg")):
         try:
-            from explorer.images import load_image
+            from explorer.inference.images import load_image
 
             return load_image(path)
         except Exception:  # noqa: BLE001
@@ -145,7 +144,7 @@ def models(cfg: Config, peak: float) -> tuple[list, list, list]:
     """Per variant: build (cold, through the cache, cache hit, first calls), forward (batch 1
     latency, batch-N throughput, GFLOP/s, fraction of peak), probe against plain forward."""
     import explorer
-    from explorer.probe import branch_activations, get_probe
+    from explorer.inference.probe import branch_activations, get_probe
 
     cached_build, cache_kind, cache_clear = _cached_builder(cfg.lru)
     image = sample_image()
@@ -297,21 +296,10 @@ def reference(cfg: Config) -> list[dict]:
 # --------------------------------------------------------------------------- cost sweep
 def toggle_combinations(variant: str, base: dict) -> tuple[list[dict], list[dict]]:
     """Every combination of the variant's applicable toggles: (valid, skipped as impossible)."""
-    import explorer
-    from explorer.spec import TOGGLES
+    from explorer.arch import toggle_combinations as combos
 
-    spec = explorer.get_spec(variant)
-    names = [t for t in TOGGLES if t in spec.applicable]
-    values = [("gap", "fc") if t == "head" else (False, True) for t in names]
-    valid, skipped = [], []
-    for combo in itertools.product(*values):
-        kw = {**base, **dict(zip(names, combo))}
-        try:
-            explorer.choices(variant, **kw)
-            valid.append(kw)
-        except ValueError:
-            skipped.append(kw)
-    return valid, skipped
+    valid, skipped = combos(variant, base)
+    return valid, [kw for kw, _ in skipped]
 
 
 def cost_sweep(cfg: Config) -> list[dict]:

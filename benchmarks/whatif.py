@@ -23,7 +23,7 @@ def probe_weakref() -> None:
     """explorer.probe keeps probes in a WeakKeyDictionary {model: Probe}, but each Probe holds its
     model strongly (`self.model`), so no entry ever dies and no model is ever freed. The fix: the
     Probe holds a weak reference. Process-wide (the memory section runs it in its own process)."""
-    from explorer import probe as probe_mod
+    from explorer.inference import probe as probe_mod
 
     if fixed_probe_cache():
         return  # explorer has the fix (3415d29): nothing to patch
@@ -33,14 +33,14 @@ def probe_weakref() -> None:
 
 def fixed_probe_cache() -> bool:
     """Whether explorer's Probe already holds its model weakly (the fix landed in 3415d29)."""
-    from explorer import probe as probe_mod
+    from explorer.inference import probe as probe_mod
 
     return isinstance(getattr(probe_mod.Probe, "model", None), property)
 
 
 def fixed_cost_walk() -> bool:
     """Whether explorer.cost already shares one cached walk (the fix landed in 3415d29)."""
-    return hasattr(sys.modules["explorer.cost"], "_walk_cached")
+    return hasattr(sys.modules["explorer.arch.cost"], "walk_cached")
 
 
 def zero_copy_run(probe):
@@ -94,9 +94,9 @@ def shared_validation_walk():
     """`explorer.cost()` validates its choices with `choices()` -> `check_input_size()`, which walks
     the whole graph on every call (not cached), then walks it again for the cost (cached). The fix:
     one lru-cached walk per (spec, choices) used by both."""
-    cost_mod = sys.modules["explorer.cost"]
+    cost_mod = sys.modules["explorer.arch.cost"]
     if fixed_cost_walk():  # explorer has the fix: the what-if is what ships
-        yield cost_mod._walk_cached.cache_clear
+        yield cost_mod.walk_cached.cache_clear
         return
     from explorer.graph import resolve
     from explorer.variants import get_spec

@@ -5,41 +5,52 @@ The public API (stable; pages and outside checks call these):
     list_variants()                      -> names of the six variants
     get_spec(name)                       -> the frozen VariantSpec (data)
     choices(variant, **choices)          -> validated, frozen Choices for a variant
-    build(variant, *, weights=None, **choices) -> keras.Model (main head, then each aux head)
+    build(variant, *, weights=None, seed=0, **choices) -> keras.Model (main head, then each aux head)
+    model_info(model)                    -> ModelInfo (variant, choices, weights, trained heads)
     cost(variant, **choices)             -> Cost (params, trainable_params, macs, per module/branch)
-    copy_weights(source, target)         -> copy weights between structurally identical models
     features(variant, **choices)         -> feature listing (channels, size, stride, receptive field)
+    combination_costs(variant, base)     -> params / MACs of every combination of the on/off toggles
+    resolve(spec, choices)               -> the concrete unit graph both builder and cost model walk
+    copy_weights(source, target)         -> copy weights between structurally identical models
     parse_layer_name(name)               -> LayerName(module, branch, unit, layer)
+    load_image(source), preprocess(image, size) -> decoded RGB image; (crop, batch)
+    branch_activations(model, image)     -> Activations (every branch's maps, one forward pass)
+    predict(model, image)                -> top-k of the main head and each aux head
 
-Keras is imported lazily: the spec and cost model work without TensorFlow.
+The package, bottom to top (nothing imports upward; `tests/test_layout.py` checks it):
+zoo (vocabulary, variant tables, names, published figures) -> arch (graph resolution, cost model,
+validation; no Keras) -> nn (the Keras builder, layers, model info, backend) -> inference (build
+with weights, images, probe, store) -> figures, data, lab -> cli. Keras is imported lazily: the
+specs and the cost model work without TensorFlow.
 """
 from __future__ import annotations
 
-from explorer.spec import CHOICE_HELP, Choices, VariantSpec, choices  # noqa: F401
-from explorer.variants import get_spec, list_variants  # noqa: F401
-from explorer.graph import resolve  # noqa: F401
-from explorer.names import LayerName, parse_layer_name  # noqa: F401
-from explorer.cost import Cost, cost, features  # noqa: F401
+from explorer.arch import Cost, choices, combination_costs, cost, features, resolve, toggle_combinations  # noqa: F401
+from explorer.zoo import CHOICE_HELP, CHOICE_LABELS, Choices, LayerName, VariantSpec  # noqa: F401
+from explorer.zoo import get_spec, list_variants, parse_layer_name  # noqa: F401
 
 __all__ = [
-    "CHOICE_HELP", "Choices", "VariantSpec", "choices", "get_spec", "list_variants", "resolve",
-    "LayerName", "parse_layer_name", "Cost", "cost", "features",
-    "build", "copy_weights", "load_image", "preprocess", "ImageError",
-    "branch_activations", "predict",
+    "CHOICE_HELP", "CHOICE_LABELS", "Choices", "VariantSpec", "choices", "get_spec", "list_variants", "resolve",
+    "LayerName", "parse_layer_name", "Cost", "cost", "features", "combination_costs", "toggle_combinations",
+    "build", "model_info", "ModelInfo", "copy_weights", "load_image", "preprocess", "image_digest", "ImageError",
+    "branch_activations", "predict", "Activations", "ModelStore",
 ]
+
+_LAZY = {
+    "build": "explorer.inference.models",
+    "model_info": "explorer.nn.info", "ModelInfo": "explorer.nn.info",
+    "copy_weights": "explorer.inference.weights",
+    "load_image": "explorer.inference.images", "preprocess": "explorer.inference.images",
+    "image_digest": "explorer.inference.images", "ImageError": "explorer.inference.images",
+    "branch_activations": "explorer.inference.probe", "predict": "explorer.inference.probe",
+    "Activations": "explorer.inference.probe",
+    "ModelStore": "explorer.inference.store",
+}
 
 
 def __getattr__(name):  # lazy imports of the Keras-dependent parts
-    if name == "build":
-        from explorer.builder import build
-        return build
-    if name == "copy_weights":
-        from explorer.weights import copy_weights
-        return copy_weights
-    if name in ("load_image", "preprocess", "ImageError"):
-        from explorer import images
-        return getattr(images, name)
-    if name in ("branch_activations", "predict"):
-        from explorer import probe
-        return getattr(probe, name)
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'explorer' has no attribute {name!r}")

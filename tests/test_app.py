@@ -4,7 +4,12 @@ Every page renders without an exception; the numbers shown follow `explorer.cost
 or a design choice changes; an uploaded photo gives branch feature maps and the top-5 of every head
 (without rerunning the forward pass when the module, branch or channel changes); files the
 inference layer refuses show their message and the page keeps working; the view round-trips
-through the URL. GoogLeNet at 224 px keeps the models small.
+through the URL. GoogLeNet at 224 px keeps the models small. Every test runs the whole app: `slow`.
+
+A session opens a page with `switch_page` before its first run (AppTest then identifies the page
+by its file name, as a browser's deep link does by its URL path); after a run, AppTest's
+switch_page only finds file-based pages, and the app's pages are callables, so a test that needs
+another page starts another session (tests/test_routing.py).
 """
 from __future__ import annotations
 
@@ -17,30 +22,25 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import explorer
-from pages import _charts as charts
+from explorer.figures.fmt import fmt_macs, human
+from pages.ui import models
 
-pytestmark = pytest.mark.xdist_group("app")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("app")]
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
-PAGES = {
-    "overview": "pages/1_overview.py",
-    "architecture": "pages/2_architecture.py",
-    "activations": "pages/3_activations.py",
-    "design_costs": "pages/4_design_costs.py",
-    "accuracy": "pages/5_accuracy.py",
-}
+PAGES = ("overview", "architecture", "activations", "design_costs", "accuracy", "ablation")
 TIMEOUT = 180
 
 
 def make_app(page: str | None = None, **query) -> AppTest:
+    """A fresh session on `page` (None: the root URL) with `query` in the URL, after its first run."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for k, v in query.items():
         at.query_params[k] = str(v)
-    at.run()
-    if page and page != "overview":
-        at.switch_page(PAGES[page]).run()
-    return at
+    if page:
+        at.switch_page(f"pages/{page}.py")
+    return at.run()
 
 
 def texts(at: AppTest) -> str:
@@ -88,9 +88,9 @@ def top5_tables(at: AppTest) -> list:
 
 
 # --------------------------------------------------------------------------- every page
-@pytest.mark.parametrize("page", list(PAGES))
-def test_every_page_renders(page):
-    at = make_app(page, variant="googlenet")
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_renders(name):
+    at = make_app(name, variant="googlenet")
     assert_clean(at)
     assert at.sidebar.selectbox(key="variant").value == "googlenet"
 
@@ -103,12 +103,22 @@ def test_overview_table_and_sample_button():
         c = explorer.cost(v)
         row = table[table["variant"] == explorer.get_spec(v).title].iloc[0]
         assert row["params (exact)"] == c.params and row["MACs (exact)"] == c.macs
-        assert row["params"] == charts.human(c.params)
+        assert row["params"] == human(c.params)
     assert "**Device**: " in texts(at)
     at.button(key="open_sample").click().run()  # a sample photo one click away
     assert_clean(at)
     assert at.radio(key="sample").value == "chelsea"
+    assert at.title[0].value.startswith("Activations")
     assert len(top5_tables(at)) >= 1 and len(at.image) >= 4
+
+
+def test_overview_opens_googlenets_architecture():
+    at = make_app()
+    at.button(key="open_googlenet").click().run()
+    assert_clean(at)
+    assert at.title[0].value == f"Architecture: {explorer.get_spec('googlenet').title}"
+    assert at.sidebar.selectbox(key="variant").value == "googlenet"
+    assert at.query_params["variant"] == "googlenet" and "module" in at.query_params
 
 
 def test_activations_default_is_inception_v3_with_weights_status():
@@ -130,21 +140,21 @@ def test_activations_default_is_inception_v3_with_weights_status():
 def test_architecture_numbers_follow_variant_and_choices():
     at = make_app("architecture", variant="googlenet")
     c = explorer.cost("googlenet")
-    assert metric(at, "Parameters") == charts.human(c.params)
-    assert metric(at, "MACs per image") == charts.fmt_macs(c.macs)
+    assert metric(at, "Parameters") == human(c.params)
+    assert metric(at, "MACs per image") == fmt_macs(c.macs)
     assert f"{c.params:,}" in texts(at) and f"{c.macs:,}" in texts(at)
 
     at.sidebar.selectbox(key="variant").set_value("inception_v4").run()
     assert_clean(at)
     c = explorer.cost("inception_v4")
-    assert metric(at, "Parameters") == charts.human(c.params) and f"{c.params:,}" in texts(at)
+    assert metric(at, "Parameters") == human(c.params) and f"{c.params:,}" in texts(at)
     modules = next(d.value for d in at.dataframe if "kind" in d.value.columns and "branches" in d.value.columns)
     assert list(modules["params"]) == [r["params"] for r in c.rows()]
 
     at.sidebar.toggle(key="opt_batch_norm").set_value(False).run()
     assert_clean(at)
     c = explorer.cost("inception_v4", batch_norm=False)
-    assert metric(at, "Parameters") == charts.human(c.params)
+    assert metric(at, "Parameters") == human(c.params)
     assert f"{c.params:,}" in texts(at) and f"{c.macs:,}" in texts(at)
 
     at.selectbox(key="module").set_value("reduction_a").run()
@@ -161,8 +171,8 @@ def test_design_costs_follow_toggles():
     at.sidebar.toggle(key="opt_reduce_1x1").set_value(False).run()
     assert_clean(at)
     d, c = explorer.cost("googlenet"), explorer.cost("googlenet", reduce_1x1=False)
-    assert metric(at, "Parameters") == charts.human(c.params)
-    assert metric(at, "MACs per image") == charts.fmt_macs(c.macs)
+    assert metric(at, "Parameters") == human(c.params)
+    assert metric(at, "MACs per image") == fmt_macs(c.macs)
     assert f"{c.params:,}" in texts(at) and f"{d.params:,}" in texts(at)
     single = next(d_.value for d_ in at.dataframe if "toggle" in d_.value.columns)
     row = single[single["toggle"] == "1x1 reductions"].iloc[0]
@@ -172,7 +182,7 @@ def test_design_costs_follow_toggles():
     assert_clean(at)
     assert at.sidebar.toggle(key="opt_aux_heads").value is True
     c = explorer.cost("googlenet", reduce_1x1=False, aux_heads=True)
-    assert metric(at, "Parameters") == charts.human(c.params)
+    assert metric(at, "Parameters") == human(c.params)
     assert any("0.3" in lx.value and "aux" in lx.value for lx in at.latex)  # the aux-loss formula
 
 
@@ -200,8 +210,7 @@ def test_bad_choices_show_the_message_and_the_page_recovers():
 
 # --------------------------------------------------------------------------- activations
 def test_upload_renders_feature_maps_and_every_head():
-    from explorer.probe import get_probe
-    from pages import _shared
+    from explorer.inference.probe import get_probe
 
     at = make_app("activations", variant="googlenet", aux_heads=1)
     at.file_uploader(key="upload").set_value(("photo.png", photo_png(), "image/png")).run()
@@ -216,9 +225,10 @@ def test_upload_renders_feature_maps_and_every_head():
     assert "Main head" in texts(at) and "Aux 1" in texts(at) and "Aux 2" in texts(at)
     assert "predictions below mean nothing" in texts(at)  # random weights: say so
 
-    store = _shared.model_store()
+    store = models.model_store()
     c = explorer.choices("googlenet", aux_heads=True)
-    entry = store.models[("googlenet", c, "random")]
+    assert ("googlenet", c, "random", 0) in store
+    entry = store.get("googlenet", c, "random")
     passes, builds = get_probe(entry.model).forward_passes, store.builds
     at.selectbox(key="module").set_value("inception_4b").run()
     at.radio(key="branch").set_value("b3").run()
@@ -248,15 +258,14 @@ def test_bad_files_show_an_error_and_the_page_still_works(name, data, expect):
 
 
 def test_imagenet_weights_unavailable_fall_back_with_a_banner(monkeypatch):
-    from explorer import weights
-    from pages import _shared
+    from explorer.inference import weights
 
     def offline(variant):
         raise weights.WeightsError(f"Could not download the ImageNet weights for {variant} (no network?). "
                                    f"Put the file at {weights.cache_path(variant)}.")
 
     monkeypatch.setattr(weights, "fetch_imagenet", offline)
-    _shared.model_store().failures.clear()
+    models.model_store().forget_failure("inception_v3")
     at = make_app("activations", variant="inception_v3", weights="imagenet", input_size=96)
     assert not at.exception and not at.error
     assert at.sidebar.selectbox(key="weights").value == "imagenet"
@@ -307,6 +316,21 @@ def test_widgets_write_the_url():
     assert f"{c.params:,}" in texts(fresh)
 
 
+def test_factorisation_width_round_trips_through_the_url():
+    at = make_app("architecture", variant="googlenet", factorize_5x5=1, factorize_mid="out")
+    assert_clean(at)
+    assert at.sidebar.radio(key="opt_factorize_mid").value == "out"
+    c = explorer.cost("googlenet", factorize_5x5=True, factorize_mid="out")
+    assert f"{c.params:,}" in texts(at)
+    assert at.query_params["factorize_mid"] == "out"
+    at.sidebar.radio(key="opt_factorize_mid").set_value("in").run()
+    assert_clean(at)
+    c = explorer.cost("googlenet", factorize_5x5=True, factorize_mid="in")
+    assert f"{c.params:,}" in texts(at) and at.query_params["factorize_mid"] == "in"
+    fresh = make_app("architecture", **dict(at.query_params))
+    assert fresh.sidebar.radio(key="opt_factorize_mid").value == "in" and f"{c.params:,}" in texts(fresh)
+
+
 def test_bad_url_values_are_ignored_with_a_warning():
     at = make_app(variant="resnet50", channel="x")
     assert not at.exception and not at.error
@@ -314,12 +338,13 @@ def test_bad_url_values_are_ignored_with_a_warning():
     assert any("resnet50" in w.value for w in at.warning)
 
 
-def test_ablation_lab_in_navigation_when_present():
-    lab = ROOT / "pages" / "6_ablation_lab.py"
-    if not lab.exists():
-        pytest.skip("pages/6_ablation_lab.py is not there (yet)")
-    at = make_app()
-    at.switch_page("pages/6_ablation_lab.py")  # registered by st.navigation
+def test_ablation_lab_is_a_page_like_the_others():
+    at = make_app("ablation", variant="googlenet")
+    assert_clean(at)
+    assert at.title[0].value.startswith("Ablation lab")
+    assert at.radio(key="lab_source").value == "shipped"
+    assert at.sidebar.selectbox(key="variant").value == "googlenet"  # the shared sidebar is there
+    assert at.query_params["variant"] == "googlenet"  # and the view stays in the URL
 
 
 @pytest.mark.parametrize("variant", explorer.list_variants())
@@ -334,28 +359,6 @@ def test_architecture_and_costs_for_every_variant(variant):
     last = c.modules[-1].name
     at.selectbox(key="module").set_value(last).run()
     assert_clean(at)
-    at.switch_page(PAGES["design_costs"]).run()
-    assert_clean(at)
-    assert metric(at, "Parameters") == charts.human(c.params)
-
-
-def test_model_store_is_bounded_and_clears_keras_state_on_eviction(monkeypatch):
-    import keras
-
-    from explorer.probe import branch_activations
-    from pages import _shared
-
-    cleared = []
-    real_clear = keras.backend.clear_session
-    monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: (cleared.append(1), real_clear(*a, **k)))
-    store = _shared.ModelStore(max_entries=2)
-    configs = [explorer.choices("googlenet", input_size=64, width=w) for w in (0.25, 0.5, 0.75)]
-    entries = [store.get("googlenet", c, "random") for c in configs]
-    assert len(store.models) == 2 and store.evictions == 1 and cleared == [1]
-    assert ("googlenet", configs[0], "random") not in store.models
-    # the models still cached keep working after the Keras state was cleared
-    img = Image.open(io.BytesIO(photo_png(96, 96)))
-    acts = branch_activations(entries[-1].model, img)
-    assert acts["inception_3a"]["b1"].shape[-1] == explorer.cost("googlenet", input_size=64, width=0.75).module(
-        "inception_3a").branches[0].out_shape[-1]
-    assert store.get("googlenet", configs[-1], "random") is entries[-1]  # a hit: no rebuild
+    costs = make_app("design_costs", variant=variant)
+    assert_clean(costs)
+    assert metric(costs, "Parameters") == human(c.params)

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-pytestmark = pytest.mark.xdist_group("bench")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bench")]
 
 VARIANT = "googlenet"
 SIZE = 75  # the smallest input keras.applications.InceptionV3 accepts

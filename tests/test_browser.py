@@ -1,9 +1,15 @@
 """End to end in a real browser: `streamlit run` as a subprocess, headless Chromium driven by
 Playwright. Opens the app, goes to Activations, uploads a generated photo through the file input,
 waits for the feature maps, then visits every page checking that no error or traceback is shown,
-and saves a full-page screenshot of each page to artifacts/screenshots/<page>.png."""
+and saves a full-page screenshot of each page to artifacts/screenshots/<page>.png.
+
+Then a fresh deep link to every page, each on a fresh server process (whose first run is
+Streamlit's pages/-folder mode): the page's title renders and Streamlit's "Page not found" dialog
+never appears, not even for a moment (a MutationObserver installed before the app loads watches
+for it, and the test polls it while the page loads)."""
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -32,7 +38,25 @@ PAGES = [  # (nav label, screenshot name, heading text that proves the page rend
     ("Architecture", "architecture", "Module table"),
     ("Design costs", "design_costs", "Every combination of the toggles"),
     ("Accuracy", "accuracy", "Published ablations"),
+    ("Ablation lab", "ablation", "Reproduce the shipped results"),
 ]
+DEEP_LINKS = {  # URL path -> the page's title (h1)
+    "": "Inception Explorer", "overview": "Inception Explorer", "architecture": "Architecture: GoogLeNet",
+    "activations": "Activations: what each branch sees", "design_costs": "Design costs: what each choice costs",
+    "accuracy": "Accuracy: what the papers and model zoos report",
+    "ablation": "Ablation lab: what each design choice does to accuracy",
+}
+NOT_FOUND = re.compile(r"Page not found|does not seem to exist|no corresponding file")
+# Runs before the app's own scripts: records every moment the "Page not found" dialog is in the DOM.
+WATCH_NOT_FOUND = """
+window.__notFound = [];
+const seen = () => {
+  const text = document.documentElement ? document.documentElement.textContent : "";
+  const m = text.match(/%s/);
+  if (m) window.__notFound.push(text.slice(m.index, m.index + 160));
+};
+new MutationObserver(seen).observe(document, {childList: true, subtree: true, characterData: true});
+""" % NOT_FOUND.pattern
 
 
 def _free_port() -> int:
@@ -51,14 +75,24 @@ def _photo_png() -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def _need_browser() -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"headless Chromium not found at {CHROMIUM}: install Debian's chromium "
                     f"(`make browser` or `apt-get install -y chromium`)")
     pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _need_browser()
+    with _serve(tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _serve(log: Path):
+    """A fresh `streamlit run streamlit_app.py` process; yields its URL, ends it afterwards."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -134,7 +168,6 @@ def _screenshot(page, name: str) -> Path:
 def test_end_to_end_in_chromium(server):
     from playwright.sync_api import sync_playwright
 
-    lab = (ROOT / "pages" / "6_ablation_lab.py").exists()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         try:
@@ -159,11 +192,9 @@ def test_end_to_end_in_chromium(server):
             _assert_no_errors(page, "activations")
             _screenshot(page, "activations")
 
-            pages = PAGES + ([("Ablation lab", "ablation_lab", None)] if lab else [])
-            for label, name, heading in pages:
+            for label, name, heading in PAGES:
                 page.locator("[data-testid='stSidebarNav']").get_by_text(label, exact=True).click()
-                if heading:
-                    page.get_by_text(heading).first.wait_for(timeout=180_000)
+                page.get_by_text(heading).first.wait_for(timeout=180_000)
                 _settle(page)
                 _assert_no_errors(page, name)
                 assert "variant=googlenet" in page.url, f"{name}: the view left the URL ({page.url})"
@@ -179,3 +210,50 @@ def test_end_to_end_in_chromium(server):
             browser.close()
     for _, name, _ in PAGES:
         assert (SHOTS / f"{name}.png").stat().st_size > 10_000
+
+
+def _open_watching(browser, url: str, title: str, timeout: float = 180) -> tuple:
+    """Open `url` in a new page that records any "Page not found" dialog; wait until the page's
+    title (h1) is there and the run is over, polling the record meanwhile. (page, sightings)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.add_init_script(WATCH_NOT_FOUND)
+    page.goto(url, wait_until="commit")
+    heading = page.locator("[data-testid='stMain'] h1", has_text=title)
+    seen: list = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        seen += page.evaluate("() => window.__notFound.splice(0)") or []
+        if heading.count():
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"{url}: no heading {title!r} after {timeout} s")
+    _settle(page)
+    seen += page.evaluate("() => window.__notFound.splice(0)") or []
+    return page, seen
+
+
+@pytest.mark.parametrize("path", list(DEEP_LINKS), ids=lambda p: p or "root")
+def test_a_fresh_deep_link_renders_its_page_without_page_not_found(path, tmp_path):
+    """One fresh server per page: its first run is Streamlit's pages/-folder mode."""
+    from playwright.sync_api import sync_playwright
+
+    _need_browser()
+    with _serve(tmp_path / "server.log") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        try:
+            page, seen = _open_watching(browser, f"{url}/{path}?variant=googlenet", DEEP_LINKS[path])
+            assert not seen, f"/{path}: Streamlit showed 'Page not found': {seen[0]!r}"
+            assert NOT_FOUND.search(page.locator("body").inner_text()) is None
+            _assert_no_errors(page, f"/{path}")
+            assert "variant=googlenet" in page.url and page.url.split("?")[0].rstrip("/").endswith(f"/{path}".rstrip("/"))
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"deep_link_{path or 'root'}.png"))
+            if path == "":  # the watch itself: a wrong link on the same server does show the dialog
+                page.goto(f"{url}/no_such_page", wait_until="commit")
+                deadline = time.time() + 60
+                while time.time() < deadline and not page.evaluate("() => window.__notFound.length"):
+                    time.sleep(0.1)
+                assert page.evaluate("() => window.__notFound.length"), "the watch missed a real 'Page not found'"
+        finally:
+            browser.close()

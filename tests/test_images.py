@@ -18,8 +18,8 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # allow `pytest tests/test_images.py` without an install
     sys.path.insert(0, str(_ROOT))
 
-from explorer import images  # noqa: E402
-from explorer.images import (MAX_BYTES, MAX_PIXELS, ImageError, describe_image,  # noqa: E402
+from explorer.inference import images  # noqa: E402
+from explorer.inference.images import (MAX_BYTES, MAX_PIXELS, ImageError, describe_image,  # noqa: E402
                              image_digest, load_image, preprocess)
 
 RED = (255, 0, 0)

@@ -1,6 +1,5 @@
 """Inference engine: probe activations, predictions, weights files, offline behaviour, CLI."""
 import hashlib
-import io
 import json
 import subprocess
 import sys
@@ -11,8 +10,9 @@ import pytest
 from PIL import Image
 
 import explorer
-from explorer import weights as W
-from explorer.probe import get_probe
+from explorer.inference import probe
+from explorer.inference import weights as W
+from explorer.inference.probe import get_probe
 from tests.toggles import SMALL
 
 pytestmark = pytest.mark.xdist_group("inference")
@@ -31,6 +31,7 @@ def photo_like(size=(320, 240), seed=0):
     return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", explorer.list_variants())
 def test_activation_shapes_equal_feature_listing_in_one_pass(variant):
     size = SMALL[variant]
@@ -39,7 +40,7 @@ def test_activation_shapes_equal_feature_listing_in_one_pass(variant):
     probe = get_probe(model)
     assert probe.forward_passes == 1
     rows = [r for r in explorer.features(variant, input_size=size) if r["branch"] is not None]
-    assert len(rows) == sum(len(b) for b in acts.values())
+    assert len(rows) == sum(len(b) for b in acts.maps.values())
     for r in rows:
         a = acts[r["module"]][r["branch"]]
         assert a.shape == (*r["size"], r["channels"]), (r["module"], r["branch"])
@@ -47,8 +48,11 @@ def test_activation_shapes_equal_feature_listing_in_one_pass(variant):
     explorer.branch_activations(model, photo_like(seed=1))
     assert get_probe(model) is probe and probe.forward_passes == 2  # cached, never rebuilt
     s = acts.summary[0]
-    assert set(s) >= {"module", "branch", "mean", "active_fraction", "top_channels"}
-    assert 0.0 <= s["active_fraction"] <= 1.0
+    assert (s.module, s.branch) == (rows[0]["module"], rows[0]["branch"])
+    a = acts[s.module][s.branch]
+    assert s.mean == pytest.approx(float(a.mean()), rel=1e-5)
+    assert s.active_fraction == pytest.approx(float((a > 0).mean()))
+    assert s.top_channels[0] == int(np.argmax(a.mean(axis=(0, 1))))
 
 
 def test_stem_layers_are_included():
@@ -69,10 +73,10 @@ def test_predict_main_and_aux_heads_with_class_names():
         probs = [p for _, _, p in rows]
         assert probs == sorted(probs, reverse=True)
         for index, name, _ in rows:
-            assert name == explorer.probe.class_name(index, 1000) and not name.startswith("class ")
-    assert explorer.probe.class_name(207, 1000) == "Golden Retriever"
-    assert explorer.probe.class_name(0, 1001) == "background"
-    assert explorer.probe.class_name(208, 1001) == "Golden Retriever"
+            assert name == probe.class_name(index, 1000) and not name.startswith("class ")
+    assert probe.class_name(207, 1000) == "Golden Retriever"
+    assert probe.class_name(0, 1001) == "background"
+    assert probe.class_name(208, 1001) == "Golden Retriever"
     # predict() from an activations object reuses its single pass
     acts = explorer.branch_activations(model, photo_like())
     again = explorer.predict(model, activations=acts)
@@ -82,8 +86,9 @@ def test_predict_main_and_aux_heads_with_class_names():
 
 def test_built_model_states_its_weights():
     model = explorer.build("googlenet", input_size=64)
-    assert model.explorer_info.weights == "random" and not model.explorer_info.pretrained
-    assert model.explorer_info.heads_pretrained == (False,)
+    info = explorer.model_info(model)
+    assert info.weights == "random" and not info.pretrained
+    assert info.heads_trained == (False,) and info.seed == 0 and info.variant == "googlenet"
 
 
 # --------------------------------------------------------------- weights
@@ -94,12 +99,13 @@ def test_weights_h5_round_trip_and_mismatch_names_the_layer(tmp_path):
     path = tmp_path / "g.weights.h5"
     a.save_weights(path)
     b = explorer.build("googlenet", input_size=64, batch_norm=True, weights=str(path))
-    assert b.explorer_info.pretrained and b.explorer_info.weights == str(path)
+    assert explorer.model_info(b).pretrained and explorer.model_info(b).weights == str(path)
     x = rng.normal(size=(1, 64, 64, 3)).astype("float32")
     np.testing.assert_array_equal(np.asarray(a(x)), np.asarray(b(x)))
-    with pytest.raises(ValueError, match=r"inception_3a__b3_3x3__conv.*\(5, 5, 16, 32\).*\(3, 3, 16, 32\)"):
+    with pytest.raises(ValueError, match=r"inception_3a__b3_3x3__conv.*\(3, 3, 16, 32\).*\(5, 5, 16, 32\)"):
         explorer.build("googlenet", input_size=64, batch_norm=True, kernel_5x5=3, weights=str(path))
 
+@pytest.mark.slow
 
 def test_keras_file_round_trip_in_safe_mode(tmp_path):
     a = explorer.build("inception_resnet_v1", input_size=96, width=0.25)
@@ -113,20 +119,31 @@ def test_keras_file_round_trip_in_safe_mode(tmp_path):
 
 
 def _write_keras_app_h5(path):
-    """The keras.applications .h5 layout, produced locally (what the download contains)."""
+    """The keras.applications .h5 layout (Keras 2's HDF5 weights format, what the download
+    contains), written here with h5py: root attribute `layer_names`; one group per layer with a
+    `weight_names` attribute (trainable weights first) and one dataset per weight."""
     import h5py
     import keras
-    from keras.src.legacy.saving import legacy_h5_format
 
     app = keras.applications.InceptionV3(weights=None)
     rng = np.random.RandomState(3)
     app.set_weights([w + rng.normal(0, 0.02, w.shape).astype(w.dtype) if w.ndim > 1 else np.abs(w) + 0.5
                      for w in app.get_weights()])
     with h5py.File(path, "w") as f:
-        legacy_h5_format.save_weights_to_hdf5_group(f, app)
+        f.attrs["layer_names"] = [layer.name.encode() for layer in app.layers]
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["keras_version"] = b"2.2.4"
+        for layer in app.layers:
+            g = f.create_group(layer.name)
+            weights = layer.trainable_weights + layer.non_trainable_weights
+            names = [f"{layer.name}/{w.name}:0" for w in weights]
+            g.attrs["weight_names"] = [n.encode() for n in names]
+            for n, w in zip(names, weights):
+                g.create_dataset(n, data=np.asarray(w))
     return app
 
 
+@pytest.mark.slow
 @pytest.mark.full
 def test_keras_application_h5_loads_through_the_download_path(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
@@ -138,10 +155,10 @@ def test_keras_application_h5_loads_through_the_download_path(tmp_path, monkeypa
     monkeypatch.setitem(W.KERAS_WEIGHTS, "inception_v3", W.PublishedWeights(**{**pw.__dict__, "file_hash": md5}))
     assert W.cache_path("inception_v3") == target and W.imagenet_cached("inception_v3")
     ours = explorer.build("inception_v3", weights="imagenet")
-    assert ours.explorer_info.pretrained and ours.explorer_info.weights == "imagenet"
-    assert ours.explorer_info.heads_pretrained == (True,)
+    assert explorer.model_info(ours).pretrained and explorer.model_info(ours).weights == "imagenet"
+    assert explorer.model_info(ours).heads_trained == (True,)
     with_aux = explorer.build("inception_v3", weights="imagenet", aux_heads=True)
-    assert with_aux.explorer_info.heads_pretrained == (True, False)  # the trunk is ImageNet's, the aux head random
+    assert explorer.model_info(with_aux).heads_trained == (True, False)  # the trunk is ImageNet's, the aux head random
     assert np.abs(np.asarray(app(np.zeros((1, 299, 299, 3), "float32")))
                   - np.asarray(with_aux(np.zeros((1, 299, 299, 3), "float32"))[0])).max() <= 1e-5
     x = np.random.RandomState(0).uniform(-1, 1, (1, 299, 299, 3)).astype("float32")
@@ -157,7 +174,7 @@ def test_keras_application_h5_loads_through_the_download_path(tmp_path, monkeypa
 
 def test_offline_imagenet_fails_fast_with_the_offline_message(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    from explorer.device import setup_devices
+    from explorer.nn.backend import setup_devices
     setup_devices()  # TensorFlow's import is not what is timed here
     t = time.monotonic()
     with pytest.raises(ValueError) as e:
@@ -182,6 +199,7 @@ def _run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True,
                           timeout=300, cwd=cwd)
 
+@pytest.mark.slow
 
 def test_cli_summary_predict_activations(tmp_path):
     r = _run("summary", "googlenet", "--choice", "aux_heads", "true", "--json")
@@ -209,11 +227,16 @@ def test_cli_summary_predict_activations(tmp_path):
 
 
 def test_device_info_reports_backend_and_device():
-    from explorer.device import device_info, setup_devices
+    import os
+    import platform
+
+    from explorer.nn.backend import device_info, setup_devices
     info = setup_devices()
     assert info == device_info()
     assert info["backend"] == "tensorflow"
-    assert info["device"] == ("CPU" if not info["gpus"] else f"GPU: {info['gpus'][0]}")
+    assert info["accelerators"] == len(info["gpus"])
+    assert info["device"] == (f"CPU ({os.cpu_count()} cores, {platform.machine()})" if not info["gpus"]
+                              else f"GPU: {info['gpus'][0]}")
     if not info["gpus"]:
         assert "tensorflow[and-cuda]" in info["summary"]
 
@@ -222,13 +245,10 @@ def test_probe_cache_does_not_keep_models_alive():
     import gc
     import weakref
 
-    import keras
-
     model = explorer.build("googlenet", input_size=64)
     explorer.branch_activations(model, photo_like())
     ref = weakref.ref(model)
     assert get_probe(model).model is model
     del model
-    keras.backend.clear_session()
     gc.collect()
     assert ref() is None  # evicting a model from the app's cache really frees it

@@ -1,5 +1,6 @@
 """The Ablation lab page: renders stored results (shipped and uploaded), labels published vs
-measured, shows how to reproduce, and a live run drives the progress bar."""
+measured, shows how to reproduce, and a live run drives the progress bar. The page runs inside the
+whole app (router, sidebar), opened as a fresh session would open /ablation: `slow`."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,16 +13,17 @@ from streamlit.testing.v1 import AppTest
 import explorer
 from explorer import lab
 from explorer.lab import sweep
-from explorer.lab.published import LABELS
+from explorer.zoo.published import LABELS
 
-pytestmark = pytest.mark.xdist_group("lab")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lab")]
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "6_ablation_lab.py")
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120
 
 
 def _page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    """A fresh session on the Ablation lab (not yet run)."""
+    return AppTest.from_file(APP, default_timeout=TIMEOUT).switch_page("pages/ablation.py")
 
 
 def _fixture_records() -> list[dict]:

@@ -4,7 +4,7 @@ meta against the built model), and every published figure carries a source."""
 import pytest
 
 import explorer
-from explorer import metadata
+from explorer.zoo import published as metadata
 
 COMPUTABLE = [p for p in metadata.PARAM_COUNTS if p.computable]
 
@@ -69,6 +69,6 @@ def test_macs_references_are_close_to_the_cost_model():
 def test_metadata_imports_no_keras_or_streamlit():
     import subprocess
     import sys
-    code = ("import sys, explorer.metadata; "
+    code = ("import sys, explorer.zoo.published; "
             "assert 'keras' not in sys.modules and 'streamlit' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -165,3 +165,96 @@ def test_parse_layer_name():
     assert explorer.parse_layer_name("block_b_20").module == "block_b_20"
     with pytest.raises(ValueError):
         explorer.parse_layer_name("conv2d_17")
+
+
+# --------------------------------------------------------------- factorisation widths
+def test_factorising_googlenets_5x5_lowers_its_cost_with_the_papers_width_rule():
+    """Inception-v3 sec. 3.1: two 3x3 replace a 5x5, the width growing by the same factor per
+    step (r -> sqrt(r f) -> f). GoogLeNet's 5x5 branch widens f/r = 2-4x after its 1x1 reduction,
+    so putting all the widening in the first 3x3 (r -> f -> f, "out") costs more than the 5x5."""
+    base = cost("googlenet")
+    sqrt = cost("googlenet", factorize_5x5=True)
+    out = cost("googlenet", factorize_5x5=True, factorize_mid="out")
+    inner = cost("googlenet", factorize_5x5=True, factorize_mid="in")
+    assert sqrt.params < base.params and sqrt.macs < base.macs
+    assert inner.params < sqrt.params < base.params < out.params
+    assert out.params == 7_284_232  # +4.1%: what the app showed before the rule existed
+    # each 5x5 branch: r=16 -> sqrt(16*32)=23 -> 32 in inception_3a
+    b3 = [b for b in sqrt.module("inception_3a").branches if b.label == "5x5"][0]
+    assert b3.params == (192 * 16 + 16) + (3 * 3 * 16 * 23 + 23) + (3 * 3 * 23 * 32 + 32)
+    for name in ("inception_3a", "inception_4e", "inception_5b"):
+        five = lambda c: [b for b in c.module(name).branches if b.label == "5x5"][0].macs  # noqa: E731
+        assert five(sqrt) < five(base)
+
+
+def test_published_widths_do_not_follow_the_rule():
+    # BN-Inception's double-3x3 and Inception-v3's 1x7/7x1 widths are the papers': no rule applies
+    assert cost("bn_inception", factorize_mid="out").params == cost("bn_inception").params
+    assert cost("inception_v3", factorize_mid="in").params == cost("inception_v3").params
+    with pytest.raises(ValueError, match="published widths"):
+        explorer.choices("inception_v4", factorize_mid="out")
+
+
+def test_factorized_rows_are_explicit_in_the_tables():
+    from explorer.zoo.ops import Conv, Factorized
+    from explorer.zoo.variants.inception_v4 import TABLE
+
+    block_b = next(m for m in TABLE if m.name == "block_b_{}")
+    seven = block_b.branches[1].ops[1]
+    assert seven == Factorized(7, (Conv(224, (1, 7)), Conv(256, (7, 1))))
+    assert seven.out == 256
+    names = [u.name for u in explorer.resolve(explorer.get_spec("inception_v4")).module("block_b_1").branches[1].units]
+    assert names == ["block_b_1__b2_1x1", "block_b_1__b2_1x7", "block_b_1__b2_7x1"]
+    unfactorised = explorer.resolve(explorer.get_spec("inception_v4"),
+                                    explorer.choices("inception_v4", factorize_nxn=False))
+    units = unfactorised.module("block_b_1").branches[1].units
+    assert [(u.kernel, u.filters) for u in units] == [((1, 1), 192), ((7, 7), 256)]
+
+
+# --------------------------------------------------------------- choice text
+@pytest.mark.parametrize("name, text, value", [
+    ("batch_norm", "1", True), ("batch_norm", "off", False), ("conv_bias", "auto", None),
+    ("conv_bias", "0", False), ("residual_scale", "0.17,0.1,0.2", (0.17, 0.1, 0.2)),
+    ("residual_scale", "0.3", 0.3), ("width", "0.5", 0.5), ("input_size", "224", 224),
+    ("kernel_5x5", "3", 3), ("head", "fc", "fc"), ("factorize_mid", "in", "in"),
+])
+def test_one_parser_for_choice_text(name, text, value):
+    from explorer.zoo.choices import format_choice, parse_choice
+
+    assert parse_choice(name, text) == value
+    again = parse_choice(name, format_choice(name, value))
+    assert again == value
+
+
+@pytest.mark.parametrize("name, text, words", [
+    ("colour", "1", ["Unknown design choice", "reduce_1x1"]),
+    ("batch_norm", "maybe", ["1/0"]),
+    ("width", "wide", ["number"]),
+    ("residual_scale", "a,b", ["numbers such as"]),
+])
+def test_bad_choice_text_says_what_is_expected(name, text, words):
+    from explorer.zoo.choices import parse_choice
+
+    with pytest.raises(ValueError) as e:
+        parse_choice(name, text)
+    assert all(w in str(e.value) for w in words), str(e.value)
+
+
+def test_flipped_gives_the_other_value():
+    from explorer.zoo.choices import flipped
+
+    assert [flipped("aux_heads", False), flipped("head", "gap"), flipped("kernel_5x5", 5),
+            flipped("conv_bias", None), flipped("conv_bias", True)] == [True, "fc", 3, True, False]
+    with pytest.raises(ValueError, match="not an on/off choice"):
+        flipped("width", 1.0)
+
+
+def test_every_toggle_combination_is_costed():
+    rows, skipped = explorer.combination_costs("googlenet")
+    assert len(rows) == 2 ** 6 and not skipped  # reduce_1x1, batch_norm, 5x5, nxn, aux heads, head
+    default = next(r for r in rows if all(r[t] == getattr(explorer.get_spec("googlenet").defaults, t)
+                                          for t in ("reduce_1x1", "batch_norm", "factorize_5x5",
+                                                    "factorize_nxn", "aux_heads", "head")))
+    assert (default["params"], default["macs"]) == (cost("googlenet").params, cost("googlenet").macs)
+    rows, skipped = explorer.combination_costs("inception_resnet_v2", {"residual_scale": (0.3, 0.2, 0.1)})
+    assert len(rows) == 2 ** 7 and not skipped  # residual off drops the scale instead of failing

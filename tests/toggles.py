@@ -1,41 +1,26 @@
 """Single toggles and a sample of combinations used by the cost == build tests."""
 import explorer
+from explorer.zoo.choices import flipped
 
 SMALL = {"googlenet": 64, "bn_inception": 64, "inception_v3": 96, "inception_v4": 96,
          "inception_resnet_v1": 96, "inception_resnet_v2": 96}
 AUX_SMALL = {"googlenet": 224, "inception_v3": 160, "inception_v4": 160, "inception_resnet_v2": 160}
 
 
+# choices that are not on/off: the value a single-toggle test sets
+OTHER_VALUES = {"width": 0.5, "table": "tf_slim", "residual_scale": 0.3, "factorize_mid": "out", "classes": 10}
+
+
 def single_toggles(variant):
+    """One change per applicable choice: on/off choices flipped (booleans, head, kernel_5x5,
+    conv_bias), the others set to a value from OTHER_VALUES; input_size is set by the tests."""
     spec = explorer.get_spec(variant)
-    d = spec.defaults
     out = []
-    for name in sorted(spec.applicable):
-        if name in ("input_size", "classes"):
-            continue
-        if name == "head":
-            out.append({"head": "fc"})
-        elif name == "width":
-            out.append({"width": 0.5})
-        elif name == "kernel_5x5":
-            out.append({"kernel_5x5": 3})
-        elif name == "table":
-            out.append({"table": "tf_slim"})
-        elif name == "residual_scale":
-            out.append({"residual_scale": 0.3})
-        elif name == "conv_bias":
-            out.append({"conv_bias": not (d.conv_bias if d.conv_bias is not None else not d.batch_norm)})
-        elif name == "kernel_5x5" and d.factorize_5x5:
-            continue
+    for name in sorted(spec.applicable - {"input_size"}):
+        if name in OTHER_VALUES:
+            out.append({name: OTHER_VALUES[name]})
         else:
-            value = not getattr(d, name)
-            if name == "kernel_5x5":
-                continue
-            kw = {name: value}
-            if name == "residual" and not value:
-                kw = {"residual": False}
-            out.append(kw)
-    out.append({"classes": 10})
+            out.append({name: flipped(name, getattr(spec.defaults, name))})
     return out
 
 

@@ -30,8 +30,8 @@ def main() -> int:
     import numpy as np
 
     import explorer
-    from explorer.device import device_info
-    from explorer.probe import get_probe
+    from explorer.nn.backend import device_info
+    from explorer.inference.probe import get_probe
 
     report = {"device": device_info(), "keras": keras.__version__, "variants": {}, "references": {}}
     print("device:", report["device"]["summary"])
@@ -42,7 +42,7 @@ def main() -> int:
         t = time.perf_counter()
         model = explorer.build(v, **kw)
         build_s = time.perf_counter() - t
-        size = model.explorer_info.choices.input_size
+        size = explorer.model_info(model).choices.input_size
         count_ok = model.count_params() == c.params
         x1 = np.random.RandomState(0).uniform(-1, 1, (1, size, size, 3)).astype("float32")
         x32 = np.random.RandomState(1).uniform(-1, 1, (32, size, size, 3)).astype("float32")

@@ -14,11 +14,9 @@ Keras is imported lazily, so importing this package is cheap.
 from __future__ import annotations
 
 from explorer.lab.train import (  # noqa: F401
-    QUICK_DATA, TrainConfig, compile_model, dataset, device, loss_weights, train, versions)
+    QUICK_DATA, TrainConfig, compile_model, dataset, loss_weights, train, versions)
 from explorer.lab.sweep import (  # noqa: F401
     SHIPPED, ShippedSweep, load_results, run_id, run_sweep, summarize, toggle_grid)
-from explorer.lab.published import PUBLISHED  # noqa: F401
 
-__all__ = ["QUICK_DATA", "TrainConfig", "train", "compile_model", "dataset", "device", "loss_weights", "versions",
-           "SHIPPED", "ShippedSweep", "load_results", "run_id", "run_sweep", "summarize", "toggle_grid",
-           "PUBLISHED"]
+__all__ = ["QUICK_DATA", "TrainConfig", "train", "compile_model", "dataset", "loss_weights", "versions",
+           "SHIPPED", "ShippedSweep", "load_results", "run_id", "run_sweep", "summarize", "toggle_grid"]

@@ -43,25 +43,15 @@ def label(change: dict) -> str:
 
 
 def flipped(variant: str, name: str, base_choices: Optional[dict] = None):
-    """The other value of choice `name` against the baseline (its defaults, overridden by
-    `base_choices`): booleans flip, head gap <-> fc, kernel_5x5 5 <-> 3."""
+    """The other value of choice `name` against the baseline (the variant's defaults, overridden
+    by `base_choices`); see `explorer.zoo.choices.flipped`."""
     import explorer
+    from explorer.zoo.choices import CHOICE_NAMES, flipped as other
 
-    spec = explorer.get_spec(variant)
-    fields = {f.name for f in dataclasses.fields(explorer.Choices)}
-    if name not in fields:
-        raise ValueError(f"Unknown design choice {name!r}. Valid choices: {', '.join(sorted(fields))}. "
+    if name not in CHOICE_NAMES:
+        raise ValueError(f"Unknown design choice {name!r}. Valid choices: {', '.join(sorted(CHOICE_NAMES))}. "
                          f"Received: {name!r}")
-    current = (base_choices or {}).get(name, getattr(spec.defaults, name))
-    if isinstance(current, bool):
-        return not current
-    if name == "head":
-        return "fc" if current == "gap" else "gap"
-    if name == "kernel_5x5":
-        return 3 if current == 5 else 5
-    if name == "conv_bias":
-        return True if current in (None, False) else False
-    raise ValueError(f"{name!r} is not an on/off choice; give its value as {name}=VALUE. Received: {name!r}")
+    return other(name, (base_choices or {}).get(name, getattr(explorer.get_spec(variant).defaults, name)))
 
 
 def toggle_grid(variant: str, toggles: Iterable, base_choices: Optional[dict] = None) -> list[dict]:
@@ -179,8 +169,7 @@ class SweepReport:
 
 
 def run_sweep(variant: str, grid: Sequence[dict], seeds: Iterable[int], base: TrainConfig, out_path,
-              progress: Optional[Progress] = None, *, train_fn: Optional[Callable] = None,
-              clear_session: bool = True) -> SweepReport:
+              progress: Optional[Progress] = None, *, train_fn: Optional[Callable] = None) -> SweepReport:
     """Train every (grid entry x seed) not already in `out_path`, appending one line per run.
 
     grid:     choice changes against `base.choices` ({} = the baseline).
@@ -210,11 +199,7 @@ def run_sweep(variant: str, grid: Sequence[dict], seeds: Iterable[int], base: Tr
         def inner(f, msg, _k=k, _name=name):
             report((_k + min(max(f, 0.0), 1.0)) / len(todo), f"{_name}: {msg}")
 
-        if clear_session and train_fn is None:
-            import keras
-
-            keras.backend.clear_session()
-            gc.collect()
+        gc.collect()  # the last run's model; never keras.backend.clear_session(): the app's models live on
         result = fn(cfg, progress=inner)
         rec = _record(change, cfg, result)
         append_record(p, rec)

@@ -12,10 +12,10 @@ explicitly; `loss_weights(config)` says what they are.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import math
-import os
 import platform
 import sys
 import time
@@ -25,6 +25,7 @@ from typing import Callable, Mapping, Optional
 import numpy as np
 
 from explorer.data import ShapesConfig, make_shapes
+from explorer.nn.backend import setup_devices
 
 Progress = Callable[[float, str], None]
 
@@ -205,55 +206,6 @@ def versions() -> dict:
     return out
 
 
-def device() -> dict:
-    """{"backend", "device" (human-readable), "accelerators" (count)} for the current backend."""
-    import keras
-
-    backend = keras.config.backend()
-    cpu = f"CPU ({os.cpu_count()} cores, {platform.machine()})"
-    names: list[str] = []
-    try:
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            for gpu in tf.config.list_physical_devices("GPU"):
-                try:
-                    names.append(tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name))
-                except Exception:  # noqa: BLE001 - details are optional
-                    names.append(gpu.name)
-        elif backend == "jax":
-            import jax
-
-            names = [f"{d.platform.upper()}: {getattr(d, 'device_kind', d)}" for d in jax.devices()
-                     if d.platform != "cpu"]
-        elif backend == "torch":
-            import torch
-
-            if torch.cuda.is_available():
-                names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    except Exception:  # noqa: BLE001 - a broken GPU stack means "no GPU" here, not a crash
-        names = []
-    if names:
-        label = names[0] if len(set(names)) == 1 else ", ".join(names)
-        if len(names) > 1 and len(set(names)) == 1:
-            label = f"{len(names)} x {names[0]}"
-        return {"backend": backend, "device": f"GPU: {label}", "accelerators": len(names)}
-    return {"backend": backend, "device": cpu, "accelerators": 0}
-
-
-def _gpu_memory_growth():
-    try:
-        import tensorflow as tf
-
-        for gpu in tf.config.list_physical_devices("GPU"):
-            try:
-                tf.config.experimental.set_memory_growth(gpu, True)
-            except RuntimeError:  # already initialised: leave as it is
-                pass
-    except Exception:  # noqa: BLE001
-        pass
-
-
 def _strategy(config: TrainConfig, dev: dict):
     """(strategy scope or None, label, note)."""
     if not config.multi_gpu:
@@ -363,6 +315,48 @@ def _evaluate(model, x, y, batch_size) -> tuple[list[float], list[float]]:
     return accs, losses
 
 
+def _fit(config: TrainConfig, data, dev: dict, progress: Optional[Progress], notes: list) -> dict:
+    """Build, compile and fit the configured model; measure every head on the held-out images."""
+    import keras
+
+    import explorer
+
+    report = progress or (lambda f, m: None)
+    xt, yt, xv, yv = data
+    kw = config.choice_kwargs()
+    keras.utils.set_random_seed(config.seed)
+    policy = keras.config.dtype_policy().name
+    if config.mixed_precision:
+        if dev["accelerators"] == 0:
+            notes.append("mixed_precision on a CPU: float16 compute is emulated and slow")
+        keras.config.set_dtype_policy("mixed_float16")
+    steps = math.ceil(config.n_train / config.batch_size)
+    strategy, strategy_label, note = _strategy(config, dev)
+    notes.extend([note] if note else [])
+    try:
+        report(0.05, f"building {config.variant}")
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            model = explorer.build(config.variant, **kw)
+            compile_model(model, config, steps * config.epochs)
+        cb = _progress_callback(progress, config.epochs, steps, 0.05, 0.95)
+        report(0.05, f"training {config.epochs} epoch(s) of {steps} steps")
+        t1 = time.perf_counter()
+        model.fit(xt, _targets(yt, config, len(model.outputs)), batch_size=config.batch_size,
+                  epochs=config.epochs, shuffle=True, verbose=0, callbacks=[cb])
+        train_s = time.perf_counter() - t1
+        report(0.95, f"evaluating on {config.n_val} held-out images")
+        accs, losses = _evaluate(model, xv, yv, max(config.batch_size, 128))
+        weights = compiled_loss_weights(model)
+    finally:
+        if config.mixed_precision:
+            keras.config.set_dtype_policy(policy)
+    del model
+    gc.collect()
+    return {"accuracy": accs[0], "aux_accuracy": accs[1:], "loss": losses[0], "aux_loss": losses[1:],
+            "train_loss": cb.losses, "loss_weights": weights, "train_s": round(train_s, 3),
+            "strategy": strategy_label}
+
+
 def train(config: TrainConfig, progress: Optional[Progress] = None) -> dict:
     """Train `config` once and measure it on held-out images.
 
@@ -375,79 +369,32 @@ def train(config: TrainConfig, progress: Optional[Progress] = None) -> dict:
     it), train_s (model.fit alone), data_s, backend, device, strategy, mixed_precision, notes,
     versions.
     """
-    t0 = time.perf_counter()
-    report = progress or (lambda f, m: None)
-    import keras
-
     import explorer
 
+    t0 = time.perf_counter()
+    report = progress or (lambda f, m: None)
     c = config.resolved_choices()  # validates before any work
-    kw = config.choice_kwargs()
-    cost = explorer.cost(config.variant, **kw)
-    dev = device()
+    cost = explorer.cost(config.variant, **config.choice_kwargs())
+    dev = setup_devices()
     notes: list[str] = []
-    if dev["backend"] == "tensorflow":
-        _gpu_memory_growth()
-
     report(0.0, f"drawing {config.n_train} + {config.n_val} shapes images ({config.image_size}px)")
-    xt, yt, xv, yv = dataset(config)
+    data = dataset(config)
     data_s = time.perf_counter() - t0
-    keras.utils.set_random_seed(config.seed)
-
-    policy = keras.config.dtype_policy().name
-    if config.mixed_precision:
-        if dev["accelerators"] == 0:
-            notes.append("mixed_precision on a CPU: float16 compute is emulated and slow")
-        keras.config.set_dtype_policy("mixed_float16")
-    steps = math.ceil(config.n_train / config.batch_size)
-    strategy, strategy_label, note = _strategy(config, dev)
-    if note:
-        notes.append(note)
-    try:
-        report(0.05, f"building {config.variant}")
-        if strategy is not None:
-            with strategy.scope():
-                model = explorer.build(config.variant, **kw)
-                compile_model(model, config, steps * config.epochs)
-        else:
-            model = explorer.build(config.variant, **kw)
-            compile_model(model, config, steps * config.epochs)
-        n_out = len(model.outputs)
-        cb = _progress_callback(progress, config.epochs, steps, 0.05, 0.95)
-        report(0.05, f"training {config.epochs} epoch(s) of {steps} steps")
-        t1 = time.perf_counter()
-        model.fit(xt, _targets(yt, config, n_out), batch_size=config.batch_size, epochs=config.epochs,
-                  shuffle=True, verbose=0, callbacks=[cb])
-        train_s = time.perf_counter() - t1
-        report(0.95, f"evaluating on {config.n_val} held-out images")
-        accs, losses = _evaluate(model, xv, yv, max(config.batch_size, 128))
-        weights = compiled_loss_weights(model)
-    finally:
-        if config.mixed_precision:
-            keras.config.set_dtype_policy(policy)
-    del model
-    gc.collect()
+    fit = _fit(config, data, dev, progress, notes)
     result = {
-        "accuracy": accs[0],
-        "aux_accuracy": accs[1:],
-        "loss": losses[0],
-        "aux_loss": losses[1:],
-        "train_loss": cb.losses,
+        **fit,
         "chance": 1.0 / config.data.classes,
         "params": cost.params,
         "trainable_params": cost.trainable_params,
         "macs": cost.macs,
-        "loss_weights": weights,
         "wall_s": round(time.perf_counter() - t0, 3),
-        "train_s": round(train_s, 3),
         "data_s": round(data_s, 3),
         "backend": dev["backend"],
         "device": dev["device"],
-        "strategy": strategy_label,
         "mixed_precision": bool(config.mixed_precision),
         "resolved_choices": dataclasses.asdict(c),
         "notes": notes,
         "versions": versions(),
     }
-    report(1.0, f"done: held-out accuracy {accs[0]:.1%} (chance {1 / config.data.classes:.1%})")
+    report(1.0, f"done: held-out accuracy {fit['accuracy']:.1%} (chance {1 / config.data.classes:.1%})")
     return result

@@ -1,0 +1,36 @@
+"""Shared Plotly styling: large fonts that read on a projector, the colours of module kinds and
+branch labels, the modebar (PNG download). No Streamlit here."""
+from __future__ import annotations
+
+from typing import Optional
+
+FONT = dict(size=17, family="Source Sans Pro, Arial, sans-serif")
+
+
+def style(fig, *, title: Optional[str] = None, height: int = 460):
+    """White template, projector-size fonts, room for axis titles; returns `fig`."""
+    fig.update_layout(template="plotly_white", font=FONT, height=height,
+                      margin=dict(l=75, r=30, t=75 if title else 30, b=65),
+                      hoverlabel=dict(font_size=16), legend=dict(font=dict(size=15)))
+    if title:
+        fig.update_layout(title=dict(text=title, font=dict(size=21)))
+    return fig
+
+
+KIND_COLORS = {"stem": "#7f7f7f", "pool": "#bcbd22", "conv": "#8c564b", "inception": "#1f77b4",
+               "reduction": "#ff7f0e", "residual": "#2ca02c", "head": "#9467bd"}
+BRANCH_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+LABEL_COLORS = {"1x1": "#1f77b4", "3x3": "#ff7f0e", "5x5": "#2ca02c", "pool": "#d62728",
+                "3x3dbl": "#17becf", "7x7": "#9467bd", "7x7dbl": "#8c564b", "7x7x3": "#e377c2",
+                "3x3b": "#bcbd22"}
+
+
+def label_color(label: str, i: int = 0) -> str:
+    return LABEL_COLORS.get(label, BRANCH_COLORS[i % len(BRANCH_COLORS)])
+
+
+def plotly_config(filename: str) -> dict:
+    """Modebar with a PNG download (2x scale: sharp on a projector), no Plotly logo."""
+    return {"displaylogo": False,
+            "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+            "modeBarButtonsToRemove": ["lasso2d", "select2d"]}

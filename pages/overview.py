@@ -1,0 +1,109 @@
+"""Overview: Inception in a few lines and pictures, the six variants in one table, device and
+weights status, and a sample photo one click away."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import explorer
+from explorer.figures.fmt import fmt_macs, human
+from explorer.figures.network import module_figure
+from explorer.inference.weights import available_weights, imagenet_cached
+from explorer.zoo import published
+from pages.ui import common, models, router, state
+
+INTRO = (
+    "An **Inception module** looks at the same feature map through several windows at once — "
+    "**1x1, 3x3 and 5x5 convolutions and a 3x3 max pool, side by side** — and stacks their "
+    "outputs. **1x1 convolutions** first shrink the channels, which is what makes the wide "
+    "module affordable (GoogLeNet, 2014: 22 layers, 7 M parameters). Its successors "
+    "**factorise** big kernels (5x5 → two 3x3, 7x7 → 1x7 + 7x1), add **batch norm**, and in "
+    "Inception-ResNet add **residual shortcuts**.")
+
+
+def _intro() -> None:
+    st.markdown(INTRO)
+    st.markdown("\n".join(f"- **{p.title}**: {p.blurb}" for p in router.PAGES if p.url_path != "overview"))
+    thumb, go = st.columns([1, 2], vertical_alignment="center")
+    with thumb:
+        st.image(str(models.SAMPLES_DIR / f"{models.DEFAULT_SAMPLE}.jpg"), width="stretch")
+    with go:
+        if st.button("Try it on this photo", key="open_sample", type="primary", icon=":material/visibility:",
+                     width="stretch", on_click=state.open_with, args=("sample", models.DEFAULT_SAMPLE),
+                     help="Opens Activations with the sample photo loaded: the exact crop the network "
+                          "sees, every branch's feature maps and the top-5 predictions."):
+            st.switch_page(router.page("activations"))
+        if st.button("Open GoogLeNet's architecture", key="open_googlenet", width="stretch",
+                     icon=":material/account_tree:", on_click=state.set_variant, args=("googlenet",)):
+            st.switch_page(router.page("architecture"))
+        st.caption("Sample photo: Chelsea the cat (CC0, from scikit-image).")
+
+
+def _module_picture() -> None:
+    """GoogLeNet's inception_3a as the paper draws it (Figure 2b)."""
+    net = explorer.resolve(explorer.get_spec("googlenet"), explorer.choices("googlenet"))
+    cost = explorer.cost("googlenet")
+    st.markdown("**One Inception module** (GoogLeNet's inception_3a, the paper's Figure 2b): "
+                "four branches on the same input, concatenated.")
+    common.plot(module_figure(net.module("inception_3a"), cost.module("inception_3a"), cost),
+                "inception_module", key="overview_module")
+
+
+def _accuracy_text(a) -> str:
+    if a is None:
+        return "—"
+    return " / ".join("—" if x is None else f"{x:.2f}".rstrip("0").rstrip(".") for x in (a.top1, a.top5))
+
+
+def _variant_row(v: str) -> dict:
+    s, c = explorer.get_spec(v), explorer.cost(v)
+    paper = published.accuracies(v)[0]
+    best = published.best_published(v)
+    zoo = best if best is not None and best.source != "paper" else None
+    return {"variant": s.title, "params": human(c.params), "MACs": fmt_macs(c.macs),
+            "input": f"{s.defaults.input_size}²", "paper top-1 / top-5 %": _accuracy_text(paper),
+            "zoo top-1 / top-5 %": _accuracy_text(zoo),
+            "sources": f"{paper.citation}; " + (f"{zoo.label}: {zoo.citation}" if zoo else "no public weights"),
+            "params (exact)": c.params, "MACs (exact)": c.macs}
+
+
+def _variants_table() -> None:
+    st.subheader("The six variants")
+    df = pd.DataFrame([_variant_row(v) for v in explorer.list_variants()])
+    st.dataframe(df, hide_index=True, width="stretch", key="variants_table",
+                 column_config={**common.number_columns("params (exact)", "MACs (exact)"),
+                                "sources": st.column_config.TextColumn(width="large")})
+    st.caption("Params and MACs are computed by the explorer's cost model for each variant's default "
+               "configuration (Keras count, 1000 classes). Accuracies are published single-model, "
+               "single-crop ImageNet results: the papers' errors converted to accuracy (GoogLeNet's "
+               "paper gives top-5 only) and the best model-zoo figure, each with its source. "
+               + published.EVAL_NOTE)
+
+
+def _this_machine() -> None:
+    st.subheader("This machine")
+    lines = [f"- **Device**: {models.device_info()['summary']}"]
+    for v in explorer.list_variants():
+        if "imagenet" in available_weights(v):
+            status = ("in the Keras cache ✓ (used by default)" if imagenet_cached(v) else
+                      "not cached: choose *ImageNet* under *Weights* to download them once (needs internet); "
+                      "until then random weights")
+            lines.append(f"- **{common.title(v)}**: ImageNet weights {status}")
+    lines.append("- Other variants: random weights only (Keras publishes no ImageNet file for them)")
+    st.markdown("\n".join(lines))
+
+
+@common.page()
+def render(view: state.View) -> None:
+    st.title("Inception Explorer")
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        _intro()
+    with right:
+        _module_picture()
+    _variants_table()
+    _this_machine()
+
+
+if __name__ == "__main__":  # Streamlit's pages/-folder mode runs this file directly on a fresh server's first run
+    router.main()

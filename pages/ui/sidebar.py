@@ -1,0 +1,173 @@
+"""The shared sidebar: variant, weights, design choices (presets, toggles, "More choices"), device.
+Every page follows what it says (`state.View`)."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Optional
+
+import streamlit as st
+
+import explorer
+from explorer.inference.weights import OTHER_WEIGHTS, available_weights, imagenet_cached
+from explorer.zoo.choices import BOOL_CHOICES, CHOICE_HELP, CHOICE_LABELS, FACTORIZE_MID
+from pages.ui import models, state
+
+log = logging.getLogger("inception_explorer")
+
+WIDTHS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+PRESET_PROMPT = "(choose…)"
+WEIGHT_LABELS = {"imagenet": "ImageNet (pretrained)", "random": "random (untrained)"}
+FACTORIZE_MID_LABELS = {"sqrt": "√(r·f): even steps (paper)", "out": "f at once", "in": "f last"}
+
+
+def label(name: str) -> str:
+    """A choice's short label (`explorer.CHOICE_LABELS`), capitalised for a widget unless it starts
+    with a kernel shape ("nxn as 1xn + nx1")."""
+    text = CHOICE_LABELS.get(name, name)
+    return text if re.match(r"[a-z0-9]x[a-z0-9]", text) else text[:1].upper() + text[1:]
+
+
+def _radio(options, format_func=None):
+    def draw(container, key: str, name: str, spec) -> None:
+        container.radio(label(name), options, key=key, help=CHOICE_HELP.get(name), horizontal=True,
+                        format_func=format_func or str)
+    return draw
+
+
+def _residual_scale(container, key: str, name: str, spec) -> None:
+    container.text_input(label(name), key=key, help=CHOICE_HELP[name] + " (e.g. 0.17, 0.10, 0.20)",
+                         disabled=not st.session_state.get(state.widget_key("residual"), True))
+
+
+def _width(container, key: str, name: str, spec) -> None:
+    options = sorted(set(WIDTHS) | {float(st.session_state[key])})
+    container.select_slider(label(name), options=options, key=key, help=CHOICE_HELP[name])
+
+
+def _number(low: int, high: int):
+    def draw(container, key: str, name: str, spec) -> None:
+        container.number_input(label(name), min_value=low, max_value=high, step=1, key=key,
+                               help=CHOICE_HELP[name])
+    return draw
+
+
+def _table(container, key: str, name: str, spec) -> None:
+    container.selectbox(label(name), [t for t, _ in spec.tables], key=key, help=CHOICE_HELP[name])
+
+
+def _toggle(container, key: str, name: str, spec) -> None:
+    container.toggle(label(name), key=key, help=CHOICE_HELP[name])
+
+
+# One widget per design choice (tests/test_routing.py checks that every choice has one).
+WIDGETS = {
+    **{name: _toggle for name in BOOL_CHOICES},
+    "kernel_5x5": _radio([5, 3], lambda k: "5x5 (paper)" if k == 5 else "3x3 (shipped)"),
+    "head": _radio(["gap", "fc"], lambda h: "global avg pool" if h == "gap" else "flatten + FC"),
+    "factorize_mid": _radio(list(FACTORIZE_MID), FACTORIZE_MID_LABELS.get),
+    "conv_bias": _radio(["auto", "on", "off"]),
+    "residual_scale": _residual_scale,
+    "width": _width,
+    "input_size": _number(8, 1024),
+    "classes": _number(1, 100_000),
+    "table": _table,
+}
+
+
+def _choice_widget(container, spec, name: str) -> None:
+    key = state.widget_key(name)
+    if key not in st.session_state:
+        st.session_state[key] = state.to_widget(name, getattr(spec.defaults, name))
+    WIDGETS[name](container, key, name, spec)
+
+
+def _preset_picked() -> None:
+    name = st.session_state.get("preset")
+    if name and name != PRESET_PROMPT:
+        state.apply_preset(st.session_state.get("variant", state.DEFAULT_VARIANT), name)
+    st.session_state["preset"] = PRESET_PROMPT
+
+
+def matching_preset(variant: str, c) -> Optional[str]:
+    s = explorer.get_spec(variant)
+    for name, _ in s.presets:
+        try:
+            if explorer.choices(variant, **s.preset(name)) == c:
+                return name
+        except ValueError:
+            continue
+    return None
+
+
+def _variant_and_weights(sb) -> str:
+    variants = explorer.list_variants()
+    if st.session_state.get("variant") not in variants:
+        st.session_state["variant"] = state.DEFAULT_VARIANT
+    sb.selectbox("Variant", variants, key="variant", format_func=lambda v: explorer.get_spec(v).title,
+                 on_change=state.on_variant_change, help="Every page follows this variant.")
+    v = st.session_state["variant"]
+    options = ["random"] + available_weights(v)
+    if st.session_state.get("weights") not in options:
+        st.session_state["weights"] = state.default_weights(v)
+    sb.selectbox("Weights", options, key="weights", format_func=WEIGHT_LABELS.get,
+                 help="Pretrained weights make the predictions meaningful. Keras publishes ImageNet "
+                      "weights for Inception-v3 and Inception-ResNet-v2.")
+    if options == ["random"]:
+        sb.caption(f"No Keras ImageNet weights for {explorer.get_spec(v).title}: {OTHER_WEIGHTS.get(v, '')}.")
+    elif st.session_state["weights"] == "imagenet" and not imagenet_cached(v):
+        sb.caption("Not in the Keras cache yet: downloaded once when a page needs the model "
+                   "(needs internet).")
+    return v
+
+
+def _design_choices(sb, v: str) -> None:
+    s = explorer.get_spec(v)
+    sb.markdown("**Design choices**")
+    presets = [name for name, _ in s.presets]
+    if presets:
+        if st.session_state.get("preset") not in [PRESET_PROMPT] + presets:
+            st.session_state["preset"] = PRESET_PROMPT
+        sb.selectbox("Start from a shipped configuration", [PRESET_PROMPT] + presets, key="preset",
+                     on_change=_preset_picked,
+                     help="Sets every design choice to what that reference ships; then toggle freely.")
+    for name in state.MAIN_CHOICES:
+        if name in s.applicable:
+            _choice_widget(sb, s, name)
+    with sb.expander("More choices"):
+        for name in state.MORE_CHOICES:
+            if name in s.applicable:
+                _choice_widget(st, s, name)
+    sb.button("Reset to the variant's defaults", key="reset_choices", on_click=state.reset_choices,
+              width="stretch")
+
+
+def _validated(sb, v: str) -> state.View:
+    error, c = None, None
+    try:
+        c = explorer.choices(v, **state.choice_values(v))
+    except ValueError as e:
+        error = str(e)
+    if c is not None:
+        preset = matching_preset(v, c)
+        sb.caption(f"Matches the **{preset}** configuration." if preset else
+                   "Custom configuration (differs from every preset).")
+    else:
+        sb.error(error)
+    sb.caption(f"Device: {models.device_info()['summary']}")
+    return state.View(v, c, error, st.session_state["weights"])
+
+
+def render_sidebar() -> state.View:
+    """Draw the sidebar; the view every page follows. Never raises: a failure shows a short
+    message in the sidebar and the defaults."""
+    sb = st.sidebar
+    sb.markdown("### :material/hub: Inception Explorer")
+    try:
+        v = _variant_and_weights(sb)
+        _design_choices(sb, v)
+        return _validated(sb, v)
+    except Exception as e:  # noqa: BLE001 - never a traceback on the page
+        log.exception("sidebar failed")
+        sb.error(f"The sidebar could not be drawn ({type(e).__name__}: {e}); showing the defaults.")
+        return state.View(state.DEFAULT_VARIANT, None, str(e), "random")

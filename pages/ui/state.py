@@ -1,0 +1,256 @@
+"""The view state: the one place where the URL and the session state meet.
+
+- Every widget has a `key`. Sidebar widgets (variant, weights, design choices `opt_<name>`) are
+  rendered on every run. Page widgets (module, branch, channel, sample, ...) are rendered only on
+  their page, so their last value is also kept in `st.session_state["_keep"]` and re-seeded when
+  the page comes back (`seed` / `remember`).
+- The URL (`st.query_params`) mirrors the view: variant, weights (when not the default), every
+  design choice that differs from the variant's default (written and read by
+  `explorer.zoo.choices.format_choice` / `parse_choice`), and the current page's own keys. It is
+  read on a session's first run (and whenever it changes from outside, e.g. browser history), and
+  written at the end of every page run. So a slide can link to an exact view, and a reload
+  restores it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+import streamlit as st
+
+import explorer
+from explorer.inference.weights import available_weights, imagenet_cached
+from explorer.zoo.choices import changed, format_choice, parse_choice
+
+DEFAULT_VARIANT = "inception_v3"
+# Design-choice widgets: the main toggles in the sidebar, the rest under "More choices".
+MAIN_CHOICES = ("reduce_1x1", "batch_norm", "factorize_5x5", "factorize_nxn", "kernel_5x5", "lrn",
+                "aux_heads", "residual", "head")
+MORE_CHOICES = ("factorize_mid", "bn_scale", "conv_bias", "residual_scale", "width", "input_size",
+                "table", "classes")
+ALL_CHOICES = MAIN_CHOICES + MORE_CHOICES
+# Page widgets whose value travels in the URL (each page names its own), with their type.
+PAGE_KEYS = {"module": str, "branch": str, "channel": int, "sample": str, "color_by": str}
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """What the sidebar says: the variant, its validated choices (None when they cannot be built,
+    then `error` says why) and the weights asked for."""
+
+    variant: str
+    choices: Optional[explorer.Choices]
+    error: Optional[str]
+    weights: str
+
+    @property
+    def kwargs(self) -> dict:
+        """The choices that differ from the variant's defaults (what `explorer.cost` / `build` take)."""
+        return changed(explorer.get_spec(self.variant).defaults, self.choices)
+
+
+def current_view() -> View:
+    """The view the sidebar drew in this run (the router draws it before the page)."""
+    view = st.session_state.get("_view")
+    return view if view is not None else View(DEFAULT_VARIANT, explorer.choices(DEFAULT_VARIANT), None, "random")
+
+
+# --------------------------------------------------------------------------- page widgets
+def keep() -> dict:
+    return st.session_state.setdefault("_keep", {})
+
+
+def seed(key: str, default, valid=None) -> None:
+    """Before a page widget renders: make sure its key holds a valid value (its current value,
+    else the one kept from an earlier visit or the URL, else `default`)."""
+    value = st.session_state[key] if key in st.session_state else keep().get(key, default)
+    if valid is not None and value not in valid:
+        value = default
+    st.session_state[key] = value
+
+
+def remember(*keys: str) -> None:
+    kept = keep()
+    for key in keys:
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
+
+
+def open_with(key: str, value) -> None:
+    """Open another page with its widget `key` set to `value` (e.g. the Overview's sample photo)."""
+    keep()[key] = value
+    st.session_state.pop(key, None)
+
+
+# --------------------------------------------------------------------------- design choices
+def widget_key(name: str) -> str:
+    return f"opt_{name}"
+
+
+def to_widget(name: str, value):
+    """A choice value as its widget holds it (conv_bias: auto/on/off; residual scales: text)."""
+    if name == "conv_bias":
+        return {None: "auto", True: "on", False: "off"}[value]
+    if name == "residual_scale":
+        return format_choice(name, value).replace(",", ", ")
+    return value
+
+
+def from_widget(name: str, value):
+    """The inverse of `to_widget` (the one parser of choice text); ValueError for bad text."""
+    return parse_choice(name, value)
+
+
+def default_weights(variant: str) -> str:
+    """ImageNet where the file is already in the Keras cache, else random."""
+    return "imagenet" if "imagenet" in available_weights(variant) and imagenet_cached(variant) else "random"
+
+
+def reset_choices() -> None:
+    for name in ALL_CHOICES:
+        st.session_state.pop(widget_key(name), None)
+
+
+def on_variant_change() -> None:
+    """A new variant starts from its own defaults (and its default weights)."""
+    reset_choices()
+    st.session_state["weights"] = default_weights(st.session_state.get("variant", DEFAULT_VARIANT))
+
+
+def set_variant(variant: str) -> None:
+    """Button callback: switch the shared variant (before the sidebar renders)."""
+    st.session_state["variant"] = variant
+    on_variant_change()
+
+
+def set_choice(name: str, value) -> None:
+    """Callback: set a sidebar design choice from a page (the sidebar widgets hold the choices)."""
+    st.session_state[widget_key(name)] = to_widget(name, value)
+
+
+def apply_preset(variant: str, name: str) -> None:
+    s = explorer.get_spec(variant)
+    values = {**dataclasses.asdict(s.defaults), **s.preset(name)}
+    for choice in ALL_CHOICES:
+        set_choice(choice, values[choice])
+
+
+def choice_value(variant: str, name: str):
+    """A design choice as the sidebar holds it now (the variant's default before it is drawn)."""
+    key = widget_key(name)
+    if key in st.session_state:
+        return from_widget(name, st.session_state[key])
+    return getattr(explorer.get_spec(variant).defaults, name)
+
+
+def choice_values(variant: str) -> dict:
+    """Design choices as the widgets hold them (applicable ones only), converted to choice values;
+    raises ValueError for unparseable text."""
+    s = explorer.get_spec(variant)
+    values = {name: from_widget(name, st.session_state[widget_key(name)]) for name in ALL_CHOICES
+              if name in s.applicable and widget_key(name) in st.session_state}
+    if not values.get("residual", s.defaults.residual):
+        values.pop("residual_scale", None)
+    return values
+
+
+# --------------------------------------------------------------------------- URL -> state
+def _apply_choices(qp: dict, variant: str, warnings: list) -> None:
+    s = explorer.get_spec(variant)
+    for name in ALL_CHOICES:
+        if name not in qp:
+            continue
+        if name not in s.applicable:
+            warnings.append(f"{name} does not apply to {variant}: ignored.")
+            continue
+        try:
+            set_choice(name, parse_choice(name, qp[name]))
+        except (ValueError, KeyError) as e:
+            warnings.append(f"{name}={qp[name]!r} ignored: {e}")
+
+
+def _apply_page_keys(qp: dict, warnings: list) -> None:
+    kept = keep()
+    for key, kind in PAGE_KEYS.items():
+        if key not in qp:
+            continue
+        try:
+            kept[key] = kind(qp[key])
+        except ValueError:
+            warnings.append(f"{key}={qp[key]!r} is not a {kind.__name__}: ignored.")
+            continue
+        st.session_state.pop(key, None)
+
+
+def apply_url(qp: dict) -> list[str]:
+    """Put a URL's view into the session state; returns warnings for values that were ignored."""
+    warnings: list[str] = []
+    variants = explorer.list_variants()
+    v = qp.get("variant", DEFAULT_VARIANT)
+    if v not in variants:
+        warnings.append(f"variant={v!r} is not one of {', '.join(variants)}; showing {DEFAULT_VARIANT}.")
+        v = DEFAULT_VARIANT
+    st.session_state["variant"] = v
+    reset_choices()
+    _apply_choices(qp, v, warnings)
+    w = qp.get("weights")
+    if w is not None and w not in ["random"] + available_weights(v):
+        warnings.append(f"weights={w!r} is not available for {v}.")
+        w = None
+    st.session_state["weights"] = w or default_weights(v)
+    _apply_page_keys(qp, warnings)
+    return warnings
+
+
+def sync_from_url() -> None:
+    """On a session's first run, or when the URL changed from outside (history, a pasted link in
+    the same session), load the view from it. An empty query string after a page switch is not a
+    request to reset: it is simply rewritten."""
+    qp = st.query_params.to_dict()
+    first = "_url_loaded" not in st.session_state
+    changed = bool(qp) and qp != st.session_state.get("_url_written")
+    if first or changed:
+        st.session_state["_url_loaded"] = True
+        st.session_state["_url_warnings"] = apply_url(qp)
+        st.session_state["_url_written"] = qp
+
+
+def url_warnings() -> list[str]:
+    """Warnings about the URL just read (each shown once)."""
+    return st.session_state.pop("_url_warnings", None) or []
+
+
+# --------------------------------------------------------------------------- state -> URL
+def view_params(page_keys: tuple[str, ...] = ()) -> dict:
+    """The URL query for the current view."""
+    v = st.session_state.get("variant", DEFAULT_VARIANT)
+    out = {"variant": v}
+    w = st.session_state.get("weights")
+    if w and w != default_weights(v):
+        out["weights"] = w
+    s = explorer.get_spec(v)
+    for name in ALL_CHOICES:
+        if name not in s.applicable or widget_key(name) not in st.session_state:
+            continue
+        try:
+            value = from_widget(name, st.session_state[widget_key(name)])
+        except ValueError:
+            continue
+        if name == "residual_scale" and isinstance(value, float):
+            value = (value, value, value)
+        if value != getattr(s.defaults, name):
+            out[name] = format_choice(name, value)
+    kept = keep()
+    for key in page_keys:
+        value = st.session_state.get(key, kept.get(key))
+        if value is not None:
+            out[key] = str(value)
+    return out
+
+
+def sync_to_url(page_keys: tuple[str, ...] = ()) -> None:
+    """Write the view (and the page's own keys) to the URL."""
+    params = view_params(page_keys)
+    if params != st.query_params.to_dict():
+        st.query_params.from_dict(params)
+    st.session_state["_url_written"] = params
