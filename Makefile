@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 
-.PHONY: run test bench install browser clean
+.PHONY: run test bench install browser i18n clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found %s)" % sys.version.split()[0])'
@@ -19,12 +19,20 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 # Headless Chromium for the end-to-end browser test (Debian package; Playwright's own download
-# does not work offline).
+# does not work offline), and a CJK font for its screenshot of the app in Chinese.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser test..."; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  echo "Installing Debian's fonts-noto-cjk for the Chinese screenshot..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null; }
+
+# Extract the UI's strings and merge them into locale/{en,zh} (then translate the new zh entries).
+i18n: install
+	$(BIN)/python -m tools.i18n update
 
 run: install
 	$(BIN)/streamlit run streamlit_app.py

@@ -11,8 +11,9 @@ from explorer.figures.network import module_figure
 from explorer.inference.weights import available_weights, imagenet_cached
 from explorer.zoo import published
 from pages.ui import common, models, router, state
+from pages.ui.i18n import N_, _
 
-INTRO = (
+INTRO = N_(
     "An **Inception module** looks at the same feature map through several windows at once — "
     "**1x1, 3x3 and 5x5 convolutions and a 3x3 max pool, side by side** — and stacks their "
     "outputs. **1x1 convolutions** first shrink the channels, which is what makes the wide "
@@ -21,31 +22,35 @@ INTRO = (
     "Inception-ResNet add **residual shortcuts**.")
 
 
+HEADERS = {"variant": N_("variant"), "params": N_("params"), "MACs": N_("MACs"), "input": N_("input"),
+           "paper top-1 / top-5 %": N_("paper top-1 / top-5 %"), "zoo top-1 / top-5 %": N_("zoo top-1 / top-5 %")}
+
+
 def _intro() -> None:
-    st.markdown(INTRO)
-    st.markdown("\n".join(f"- **{p.title}**: {p.blurb}" for p in router.PAGES if p.url_path != "overview"))
+    st.markdown(_(INTRO))
+    st.markdown("\n".join(f"- **{_(p.title)}**: {_(p.blurb)}" for p in router.PAGES if p.url_path != "overview"))
     thumb, go = st.columns([1, 2], vertical_alignment="center")
     with thumb:
         st.image(str(models.SAMPLES_DIR / f"{models.DEFAULT_SAMPLE}.jpg"), width="stretch")
     with go:
-        if st.button("Try it on this photo", key="open_sample", type="primary", icon=":material/visibility:",
+        if st.button(_("Try it on this photo"), key="open_sample", type="primary", icon=":material/visibility:",
                      width="stretch", on_click=state.open_with, args=("sample", models.DEFAULT_SAMPLE),
-                     help="Opens Activations with the sample photo loaded: the exact crop the network "
-                          "sees, every branch's feature maps and the top-5 predictions."):
+                     help=_("Opens Activations with the sample photo loaded: the exact crop the network "
+                            "sees, every branch's feature maps and the top-5 predictions.")):
             st.switch_page(router.page("activations"))
-        if st.button("Open GoogLeNet's architecture", key="open_googlenet", width="stretch",
+        if st.button(_("Open GoogLeNet's architecture"), key="open_googlenet", width="stretch",
                      icon=":material/account_tree:", on_click=state.set_variant, args=("googlenet",)):
             st.switch_page(router.page("architecture"))
-        st.caption("Sample photo: Chelsea the cat (CC0, from scikit-image).")
+        st.caption(_("Sample photo: Chelsea the cat (CC0, from scikit-image)."))
 
 
 def _module_picture() -> None:
     """GoogLeNet's inception_3a as the paper draws it (Figure 2b)."""
     net = explorer.resolve(explorer.get_spec("googlenet"), explorer.choices("googlenet"))
     cost = explorer.cost("googlenet")
-    st.markdown("**One Inception module** (GoogLeNet's inception_3a, the paper's Figure 2b): "
-                "four branches on the same input, concatenated.")
-    common.plot(module_figure(net.module("inception_3a"), cost.module("inception_3a"), cost),
+    st.markdown(_("**One Inception module** (GoogLeNet's inception_3a, the paper's Figure 2b): "
+                  "four branches on the same input, concatenated."))
+    common.plot(module_figure(net.module("inception_3a"), cost.module("inception_3a"), cost, tr=_),
                 "inception_module", key="overview_module")
 
 
@@ -63,39 +68,40 @@ def _variant_row(v: str) -> dict:
     return {"variant": s.title, "params": human(c.params), "MACs": fmt_macs(c.macs),
             "input": f"{s.defaults.input_size}²", "paper top-1 / top-5 %": _accuracy_text(paper),
             "zoo top-1 / top-5 %": _accuracy_text(zoo),
-            "sources": f"{paper.citation}; " + (f"{zoo.label}: {zoo.citation}" if zoo else "no public weights"),
+            "sources": f"{paper.citation}; " + (f"{_(zoo.label)}: {zoo.citation}" if zoo else _("no public weights")),
             "params (exact)": c.params, "MACs (exact)": c.macs}
 
 
 def _variants_table() -> None:
-    st.subheader("The six variants")
+    st.subheader(_("The six variants"))
     df = pd.DataFrame([_variant_row(v) for v in explorer.list_variants()])
     st.dataframe(df, hide_index=True, width="stretch", key="variants_table",
-                 column_config={**common.number_columns("params (exact)", "MACs (exact)"),
-                                "sources": st.column_config.TextColumn(width="large")})
-    st.caption("Params and MACs are computed by the explorer's cost model for each variant's default "
-               "configuration (Keras count, 1000 classes). Accuracies are published single-model, "
-               "single-crop ImageNet results: the papers' errors converted to accuracy (GoogLeNet's "
-               "paper gives top-5 only) and the best model-zoo figure, each with its source. "
-               + published.EVAL_NOTE)
+                 column_config={**common.column_labels(HEADERS),
+                                **common.number_columns(N_("params (exact)"), N_("MACs (exact)")),
+                                "sources": st.column_config.TextColumn(_("sources"), width="large")})
+    st.caption(_("Params and MACs are computed by the explorer's cost model for each variant's default "
+                 "configuration (Keras count, 1000 classes). Accuracies are published single-model, "
+                 "single-crop ImageNet results: the papers' errors converted to accuracy (GoogLeNet's "
+                 "paper gives top-5 only) and the best model-zoo figure, each with its source.") + " " +
+               _(published.EVAL_NOTE))
 
 
 def _this_machine() -> None:
-    st.subheader("This machine")
-    lines = [f"- **Device**: {models.device_info()['summary']}"]
+    st.subheader(_("This machine"))
+    lines = ["- " + _("**Device**: {device}").format(device=models.device_info()["summary"])]
     for v in explorer.list_variants():
         if "imagenet" in available_weights(v):
-            status = ("in the Keras cache ✓ (used by default)" if imagenet_cached(v) else
-                      "not cached: choose *ImageNet* under *Weights* to download them once (needs internet); "
-                      "until then random weights")
-            lines.append(f"- **{common.title(v)}**: ImageNet weights {status}")
-    lines.append("- Other variants: random weights only (Keras publishes no ImageNet file for them)")
+            status = (_("ImageNet weights in the Keras cache ✓ (used by default)") if imagenet_cached(v) else
+                      _("ImageNet weights not cached: choose *ImageNet* under *Weights* to download them once "
+                        "(needs internet); until then random weights"))
+            lines.append(f"- **{common.title(v)}**: {status}")
+    lines.append("- " + _("Other variants: random weights only (Keras publishes no ImageNet file for them)"))
     st.markdown("\n".join(lines))
 
 
 @common.page()
 def render(view: state.View) -> None:
-    st.title("Inception Explorer")
+    st.title(_("Inception Explorer"))
     left, right = st.columns([1, 1], gap="large")
     with left:
         _intro()

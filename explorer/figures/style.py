@@ -1,8 +1,23 @@
 """Shared Plotly styling: large fonts that read on a projector, the colours of module kinds and
-branch labels, the modebar (PNG download). No Streamlit here."""
+branch labels, the modebar (PNG download), and the text hook: every figure takes `tr`, a callable
+that translates its English text (the app passes its gettext `_`; the default leaves it English).
+No Streamlit here."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
+
+Translate = Callable[[str], str]
+
+
+def same(text: str) -> str:
+    """The default `tr`: English as written."""
+    return text
+
+
+def N_(text: str) -> str:
+    """Mark a text for the catalogues where it is defined; `tr()` translates it where it is drawn."""
+    return text
+
 
 FONT = dict(size=17, family="Source Sans Pro, Arial, sans-serif")
 

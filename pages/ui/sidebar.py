@@ -11,14 +11,18 @@ import streamlit as st
 import explorer
 from explorer.inference.weights import OTHER_WEIGHTS, available_weights, imagenet_cached
 from explorer.zoo.choices import BOOL_CHOICES, CHOICE_HELP, CHOICE_LABELS, FACTORIZE_MID
-from pages.ui import models, state
+from pages.ui import i18n, models, state
+from pages.ui.i18n import N_, _
 
 log = logging.getLogger("inception_explorer")
 
 WIDTHS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 PRESET_PROMPT = "(choose…)"
 WEIGHT_LABELS = {"imagenet": "ImageNet (pretrained)", "random": "random (untrained)"}
-FACTORIZE_MID_LABELS = {"sqrt": "√(r·f): even steps (paper)", "out": "f at once", "in": "f last"}
+FACTORIZE_MID_LABELS = {"sqrt": N_("√(r·f): even steps (paper)"), "out": N_("f at once"), "in": N_("f last")}
+HEAD_LABELS = {"gap": N_("global avg pool"), "fc": N_("flatten + FC")}
+KERNEL_LABELS = {5: N_("5x5 (paper)"), 3: N_("3x3 (shipped)")}
+BIAS_LABELS = {"auto": N_("auto"), "on": N_("on"), "off": N_("off")}
 
 
 def label(name: str) -> str:
@@ -63,10 +67,10 @@ def _toggle(container, key: str, name: str, spec) -> None:
 # One widget per design choice (tests/test_routing.py checks that every choice has one).
 WIDGETS = {
     **{name: _toggle for name in BOOL_CHOICES},
-    "kernel_5x5": _radio([5, 3], lambda k: "5x5 (paper)" if k == 5 else "3x3 (shipped)"),
-    "head": _radio(["gap", "fc"], lambda h: "global avg pool" if h == "gap" else "flatten + FC"),
-    "factorize_mid": _radio(list(FACTORIZE_MID), FACTORIZE_MID_LABELS.get),
-    "conv_bias": _radio(["auto", "on", "off"]),
+    "kernel_5x5": _radio([5, 3], lambda k: _(KERNEL_LABELS[k])),
+    "head": _radio(["gap", "fc"], lambda h: _(HEAD_LABELS[h])),
+    "factorize_mid": _radio(list(FACTORIZE_MID), lambda m: _(FACTORIZE_MID_LABELS[m])),
+    "conv_bias": _radio(["auto", "on", "off"], lambda b: _(BIAS_LABELS[b])),
     "residual_scale": _residual_scale,
     "width": _width,
     "input_size": _number(8, 1024),
@@ -158,12 +162,21 @@ def _validated(sb, v: str) -> state.View:
     return state.View(v, c, error, st.session_state["weights"])
 
 
+def _language(sb) -> None:
+    """English / 中文 (labelled in both, so either reader finds it)."""
+    if st.session_state.get(i18n.KEY) not in i18n.LANGUAGES:
+        st.session_state[i18n.KEY] = i18n.SOURCE
+    sb.radio("Language · 语言", list(i18n.LANGUAGES), key=i18n.KEY, format_func=i18n.LANGUAGES.get,
+             horizontal=True, label_visibility="collapsed")
+
+
 def render_sidebar() -> state.View:
     """Draw the sidebar; the view every page follows. Never raises: a failure shows a short
     message in the sidebar and the defaults."""
     sb = st.sidebar
     sb.markdown("### :material/hub: Inception Explorer")
     try:
+        _language(sb)
         v = _variant_and_weights(sb)
         _design_choices(sb, v)
         return _validated(sb, v)

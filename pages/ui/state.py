@@ -21,6 +21,8 @@ import streamlit as st
 import explorer
 from explorer.inference.weights import available_weights, imagenet_cached
 from explorer.zoo.choices import changed, format_choice, parse_choice
+from pages.ui import i18n
+from pages.ui.i18n import _
 
 DEFAULT_VARIANT = "inception_v3"
 # Design-choice widgets: the main toggles in the sidebar, the rest under "More choices".
@@ -161,12 +163,12 @@ def _apply_choices(qp: dict, variant: str, warnings: list) -> None:
         if name not in qp:
             continue
         if name not in s.applicable:
-            warnings.append(f"{name} does not apply to {variant}: ignored.")
+            warnings.append(_("{name} does not apply to {variant}: ignored.").format(name=name, variant=variant))
             continue
         try:
             set_choice(name, parse_choice(name, qp[name]))
         except (ValueError, KeyError) as e:
-            warnings.append(f"{name}={qp[name]!r} ignored: {e}")
+            warnings.append(_("{name}={value} ignored: {error}").format(name=name, value=repr(qp[name]), error=e))
 
 
 def _apply_page_keys(qp: dict, warnings: list) -> None:
@@ -177,25 +179,41 @@ def _apply_page_keys(qp: dict, warnings: list) -> None:
         try:
             kept[key] = kind(qp[key])
         except ValueError:
-            warnings.append(f"{key}={qp[key]!r} is not a {kind.__name__}: ignored.")
+            warnings.append(_("{key}={value} is not a {kind}: ignored.").format(key=key, value=repr(qp[key]),
+                                                                             kind=kind.__name__))
             continue
         st.session_state.pop(key, None)
+
+
+def _apply_language(qp: dict, warnings: list) -> None:
+    """`lang` from the URL; without one, the session keeps its language (the browser's at first)."""
+    lang = qp.get(i18n.KEY)
+    if lang is not None and lang not in i18n.LANGUAGES:
+        warnings.append(_("lang={value} is not one of {options}: ignored.").format(
+            value=repr(lang), options=", ".join(i18n.LANGUAGES)))
+        lang = None
+    if lang is not None:
+        st.session_state[i18n.KEY] = lang
+    elif st.session_state.get(i18n.KEY) not in i18n.LANGUAGES:
+        st.session_state[i18n.KEY] = i18n.browser_language()
 
 
 def apply_url(qp: dict) -> list[str]:
     """Put a URL's view into the session state; returns warnings for values that were ignored."""
     warnings: list[str] = []
+    _apply_language(qp, warnings)
     variants = explorer.list_variants()
     v = qp.get("variant", DEFAULT_VARIANT)
     if v not in variants:
-        warnings.append(f"variant={v!r} is not one of {', '.join(variants)}; showing {DEFAULT_VARIANT}.")
+        warnings.append(_("variant={value} is not one of {options}; showing {default}.").format(
+            value=repr(v), options=", ".join(variants), default=DEFAULT_VARIANT))
         v = DEFAULT_VARIANT
     st.session_state["variant"] = v
     reset_choices()
     _apply_choices(qp, v, warnings)
     w = qp.get("weights")
     if w is not None and w not in ["random"] + available_weights(v):
-        warnings.append(f"weights={w!r} is not available for {v}.")
+        warnings.append(_("weights={value} is not available for {variant}.").format(value=repr(w), variant=v))
         w = None
     st.session_state["weights"] = w or default_weights(v)
     _apply_page_keys(qp, warnings)
@@ -224,7 +242,7 @@ def url_warnings() -> list[str]:
 def view_params(page_keys: tuple[str, ...] = ()) -> dict:
     """The URL query for the current view."""
     v = st.session_state.get("variant", DEFAULT_VARIANT)
-    out = {"variant": v}
+    out = {i18n.KEY: i18n.language(), "variant": v}
     w = st.session_state.get("weights")
     if w and w != default_weights(v):
         out["weights"] = w
