@@ -13,6 +13,7 @@ from pages.ui.i18n import N_, _
 
 SHORT = {"googlenet": "GoogLeNet", "bn_inception": "BN-Inception", "inception_v3": "v3",
          "inception_v4": "v4", "inception_resnet_v1": "IR-v1", "inception_resnet_v2": "IR-v2"}
+X_AXES = {"params": N_("parameters"), "macs": N_("MACs")}
 TABLE_COLUMNS = ("title", "source", "top-1", "top-5", "published error (top-1 / top-5)", "params", "macs",
                  "configuration", "citation", "url")
 HEADERS = {"variant": N_("variant"), "source": N_("source"), "top-1 %": N_("top-1 %"), "top-5 %": N_("top-5 %"),
@@ -38,17 +39,18 @@ def _rows() -> list[dict]:
 
 
 def _charts_and_table(rows: list[dict]) -> None:
-    c1, c2 = st.columns([1, 3])
+    c1, c2, c3 = st.columns([1, 1, 2])
     with c1:
+        state.seed("acc_metric", "top-1", valid=["top-1", "top-5"])
         metric = st.radio(_("Accuracy"), ["top-1", "top-5"], key="acc_metric", horizontal=True)
-    with c2:
+        state.remember("acc_metric")
+    with c2:  # a radio, not st.tabs: the chart shown is part of the view (and of its URL)
+        state.seed("acc_x", "params", valid=list(X_AXES))
+        x = st.radio(_("Against"), list(X_AXES), key="acc_x", horizontal=True, format_func=lambda k: _(X_AXES[k]))
+        state.remember("acc_x")
+    with c3:
         st.caption(_(published.EVAL_NOTE) + " " + _("GoogLeNet's paper reports top-5 only, so it has no top-1 point."))
-    tab_p, tab_m = st.tabs([_("vs parameters"), _("vs MACs")])
-    with tab_p:
-        common.plot(accuracy_figure(rows, "params", metric, tr=_), f"accuracy_vs_params_{metric}",
-                    key="acc_params_chart")
-    with tab_m:
-        common.plot(accuracy_figure(rows, "macs", metric, tr=_), f"accuracy_vs_macs_{metric}", key="acc_macs_chart")
+    common.plot(accuracy_figure(rows, x, metric, tr=_), f"accuracy_vs_{x}_{metric}", key="acc_chart")
     table = pd.DataFrame([{k: r[k] for k in TABLE_COLUMNS} for r in rows])
     table = table.rename(columns={"title": "variant", "top-1": "top-1 %", "top-5": "top-5 %", "macs": "MACs"})
     st.dataframe(table, hide_index=True, width="stretch", key="accuracy_table",
@@ -89,7 +91,7 @@ def _googlenet_table3() -> None:
                      "the ensemble submitted to ILSVRC 2014.").format(source=_(published.GOOGLENET_TABLE3_SOURCE)))
 
 
-@common.page()
+@common.page(url_keys=("acc_metric", "acc_x"))
 def render(view: state.View) -> None:
     st.title(_("Accuracy: what the papers and model zoos report"))
     st.info(_("Everything on this page is **published**: the accuracies come from the papers and the model "

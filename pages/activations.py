@@ -12,11 +12,14 @@ import explorer
 from explorer.figures.maps import channel_order, overlay, response_figure, response_rows, tile_maps
 from explorer.figures.network import shape_text
 from pages.ui import common, models, router, state
+from pages.ui.i18n import N_, _
 
 MAX_BRANCH_COLS = 5
 TILES = 16
-MEASURES = {"share": "share of the module's activation", "mean": "mean activation",
-            "active_fraction": "fraction active"}
+MEASURES = {"share": N_("share of the module's activation"), "mean": N_("mean activation"),
+            "active_fraction": N_("fraction active")}
+RESIZE = {"crop": N_("centre crop"), "stretch": N_("stretch (ignore aspect)")}
+UPLOAD = "upload"  # the photo picker's value for the uploaded photo (never written to the URL)
 
 
 def _switch_buttons(view: state.View) -> None:
@@ -33,29 +36,40 @@ def _switch_buttons(view: state.View) -> None:
                       args=("inception_v3",), width="stretch")
 
 
+def _show_upload() -> None:
+    """A new upload is what the lecturer wants to see: pick it in the photo list."""
+    if st.session_state.get("upload") is not None:
+        st.session_state["sample"] = UPLOAD
+
+
 def _image():
-    """(image, digest, where it comes from): the upload when there is a valid one, else the sample."""
+    """(image, digest, where it comes from): the photo picked in the list (a sample, or the upload
+    once there is one: picking a sample afterwards shows the sample, the upload stays one click away)."""
+    upload = st.session_state.get("upload")  # read before its widget: the list offers it
+    options = list(models.SAMPLES) + ([UPLOAD] if upload is not None else [])
     src_l, src_r = st.columns([3, 2])
     with src_l:
-        state.seed("sample", models.DEFAULT_SAMPLE, valid=list(models.SAMPLES))
-        st.radio("Sample photo", list(models.SAMPLES), key="sample", format_func=models.SAMPLES.get,
-                 horizontal=True)
+        state.seed("sample", models.DEFAULT_SAMPLE, valid=options)
+        st.radio(_("Photo"), options, key="sample", horizontal=True, format_func=lambda k: (
+            _("your upload ({name})").format(name=upload.name) if k == UPLOAD else _(models.SAMPLES[k])))
         state.remember("sample")
-        st.radio("Fit to the input", ["crop", "stretch"], key="resize", horizontal=True,
-                 format_func=lambda r: "centre crop" if r == "crop" else "stretch (ignore aspect)",
-                 help="crop: scale the shorter side to the input size, cut the centre; stretch: resize "
-                      "the whole photo to a square")
+        state.seed("resize", "crop", valid=list(RESIZE))
+        st.radio(_("Fit to the input"), list(RESIZE), key="resize", horizontal=True, format_func=lambda r: _(RESIZE[r]),
+                 help=_("crop: scale the shorter side to the input size, cut the centre; stretch: resize "
+                        "the whole photo to a square"))
+        state.remember("resize")
     with src_r:
-        upload = st.file_uploader("…or upload a photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to 20 MB)",
-                                  key="upload", help="Stays in your browser session only.")
-    if upload is not None:
+        st.file_uploader(_("…or upload a photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to 20 MB)"), key="upload",
+                         on_change=_show_upload, help=_("Stays in your browser session only."))
+    name = st.session_state["sample"]
+    if name == UPLOAD:
         image, digest, err = models.uploaded_image(upload)
         if not err:
-            return image, digest, f"your upload ({upload.name})"
+            return image, digest, _("your upload ({name})").format(name=upload.name)
         st.error(f"**{upload.name}**: {err}")
-        st.info("Showing the sample photo instead. Upload another file, or remove this one.")
-    name = st.session_state["sample"]
-    return models.sample_image(name), f"sample:{name}", f"sample: {models.SAMPLES[name]}"
+        st.info(_("Showing the sample photo instead. Upload another file, or remove this one."))
+        name = state.kept("sample", models.DEFAULT_SAMPLE)
+    return models.sample_image(name), f"sample:{name}", _("sample: {name}").format(name=_(models.SAMPLES[name]))
 
 
 def _predictions(preds: dict, net, entry) -> None:
@@ -73,7 +87,7 @@ def _predictions(preds: dict, net, entry) -> None:
                    "their top-5 means nothing (TF-slim's and torchvision's checkpoints have trained ones).")
 
 
-def _pickers(acts, kinds: dict) -> tuple[str, str, int, np.ndarray, dict]:
+def _pickers(acts, kinds: dict, photo: tuple) -> tuple[str, str, int, np.ndarray, dict]:
     """Module, branch and channel pickers: (module, branch, channel, that branch's maps, rank)."""
     modules = list(acts.maps)
     state.seed("module", common.first_inception_module([(m, kinds.get(m, "")) for m in modules]), valid=modules)
@@ -93,6 +107,8 @@ def _pickers(acts, kinds: dict) -> tuple[str, str, int, np.ndarray, dict]:
     order = [int(i) for i in channel_order(a)]
     means = a.astype(np.float32).mean(axis=(0, 1))
     rank = {ch: i + 1 for i, ch in enumerate(order)}
+    # a channel is picked for one photo through one model, module and branch: any change -> the strongest
+    state.forget_when_changed("channel", photo + (module, branch))
     state.seed("channel", order[0], valid=set(order))
     with p3:
         st.selectbox("Channel (strongest first)", order, key="channel",
@@ -127,7 +143,9 @@ def _one_channel(acts, module: str, branch: str, channel: int, a: np.ndarray, ra
     o1, o2 = st.columns([1, 1], gap="large")
     ch_map = a[..., channel].astype(np.float32)
     with o1:
-        alpha = st.slider("Overlay opacity", 0.0, 1.0, 0.55, 0.05, key="overlay_alpha")
+        state.seed("overlay_alpha", 0.55)
+        alpha = st.slider(_("Overlay opacity"), 0.0, 1.0, step=0.05, key="overlay_alpha")
+        state.remember("overlay_alpha")
         st.image(overlay(acts.crop, ch_map, alpha), width="stretch",
                  caption=f"Bright = strong response of channel #{channel} ({ch_map.shape[0]}×{ch_map.shape[1]} "
                          f"map, upsampled onto the crop).")
@@ -141,25 +159,27 @@ def _one_channel(acts, module: str, branch: str, channel: int, a: np.ndarray, ra
 
 def _responses(acts, v: str, pretrained: bool) -> None:
     st.subheader("Which branch responds where")
-    metric = st.radio("Measure", list(MEASURES), key="response_metric", horizontal=True,
-                      format_func=MEASURES.get)
+    state.seed("response_metric", "share", valid=list(MEASURES))
+    metric = st.radio(_("Measure"), list(MEASURES), key="response_metric", horizontal=True,
+                      format_func=lambda m: _(MEASURES[m]))
+    state.remember("response_metric")
     rows = response_rows(acts.summary, acts.maps)
     if rows:
-        common.plot(response_figure(rows, metric), f"{v}_branch_response", key="response_chart")
+        common.plot(response_figure(rows, metric, tr=_), f"{v}_branch_response", key="response_chart")
         st.caption("Share = channels × mean activation of the branch, over the module's total. For this "
                    "one image: compare photos to see the balance move." +
                    ("" if pretrained else " With random weights this mostly reflects channel counts and "
                                           "kernel sizes."))
 
 
-@common.page(url_keys=("module", "branch", "channel", "sample"))
+@common.page(url_keys=("sample", "resize", "module", "branch", "channel", "overlay_alpha", "response_metric"))
 def render(view: state.View) -> None:
     st.title("Activations: what each branch sees")
     _switch_buttons(view)
     if not common.require_choices(view):
         return
     image, digest, source = _image()
-    resize = st.session_state.get("resize", "crop")
+    resize = st.session_state["resize"]
     entry = models.get_model(view)
     models.random_weights_banner(entry, view.variant)
     if entry.pretrained:
@@ -176,7 +196,7 @@ def render(view: state.View) -> None:
     with right:
         _predictions(preds, entry.info.net, entry)
     st.subheader("Feature maps, branch by branch")
-    module, branch, channel, a, rank = _pickers(acts, {m.name: m.kind for m in cost.modules})
+    module, branch, channel, a, rank = _pickers(acts, {m.name: m.kind for m in cost.modules}, (entry.token, digest, resize))
     _branch_maps(acts, module, branch, cost.module(module).out_shape)
     _one_channel(acts, module, branch, channel, a, rank)
     _responses(acts, view.variant, entry.pretrained)

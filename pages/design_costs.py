@@ -92,8 +92,10 @@ def _single_toggles(v: str, s, default) -> None:
 
 def _per_module(v: str, kw: dict, default, cur) -> None:
     st.subheader(_("Per module: default vs your choices"))
+    state.seed("cost_metric", "params", valid=["params", "macs"])
     metric = st.radio(_("Measure"), ["params", "macs"], key="cost_metric", horizontal=True,
                       format_func=lambda m: _("parameters") if m == "params" else _("MACs"))
+    state.remember("cost_metric")
     if kw:
         common.plot(waterfall(default, cur, metric, tr=_), f"{v}_waterfall_{metric}", key="waterfall_chart")
     common.plot(module_bars(default, cur, metric, tr=_), f"{v}_modules_{metric}", key="module_bars_chart")
@@ -141,7 +143,7 @@ def _aux_heads(view: state.View, s) -> None:
     st.caption(_(published.AUX_LOSS_SOURCE))
 
 
-@common.page(url_keys=("color_by",))
+@common.page(url_keys=("cost_metric", "color_by"))
 def render(view: state.View) -> None:
     st.title(_("Design costs: what each choice costs"))
     st.caption(_("Every number on this page comes from the analytic cost model (instant, no Keras build). "

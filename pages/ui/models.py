@@ -14,11 +14,12 @@ import explorer
 from explorer.figures.fmt import fmt_params
 from explorer.inference.store import LoadedModel
 from explorer.inference.weights import OTHER_WEIGHTS, available_weights, cache_path
+from pages.ui.i18n import N_
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES_DIR = ROOT / "assets" / "samples"
-SAMPLES = {"chelsea": "Chelsea the cat", "coffee": "Coffee cup", "astronaut": "Astronaut",
-           "rocket": "Rocket launch"}
+SAMPLES = {"chelsea": N_("Chelsea the cat"), "coffee": N_("Coffee cup"), "astronaut": N_("Astronaut"),
+           "rocket": N_("Rocket launch")}
 DEFAULT_SAMPLE = "chelsea"
 MODEL_CACHE_SIZE = 3  # models held at once, across all sessions (see explorer.ModelStore)
 

@@ -31,8 +31,25 @@ MAIN_CHOICES = ("reduce_1x1", "batch_norm", "factorize_5x5", "factorize_nxn", "k
 MORE_CHOICES = ("factorize_mid", "bn_scale", "conv_bias", "residual_scale", "width", "input_size",
                 "table", "classes")
 ALL_CHOICES = MAIN_CHOICES + MORE_CHOICES
-# Page widgets whose value travels in the URL (each page names its own), with their type.
-PAGE_KEYS = {"module": str, "branch": str, "channel": int, "sample": str, "color_by": str}
+
+
+@dataclasses.dataclass(frozen=True)
+class UrlKey:
+    """A page widget whose value travels in the URL: its type, and values that never do (they only
+    exist in this browser session, e.g. an uploaded photo)."""
+
+    kind: type
+    local: tuple = ()
+
+
+# Page widgets whose value travels in the URL (each page names its own in `@common.page(url_keys=)`).
+PAGE_KEYS = {
+    "module": UrlKey(str), "branch": UrlKey(str), "channel": UrlKey(int),  # Architecture, Activations
+    "sample": UrlKey(str, local=("upload",)), "resize": UrlKey(str), "overlay_alpha": UrlKey(float),
+    "response_metric": UrlKey(str),  # Activations
+    "cost_metric": UrlKey(str), "color_by": UrlKey(str),  # Design costs
+    "acc_metric": UrlKey(str), "acc_x": UrlKey(str),  # Accuracy
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,15 +84,41 @@ def seed(key: str, default, valid=None) -> None:
     else the one kept from an earlier visit or the URL, else `default`)."""
     value = st.session_state[key] if key in st.session_state else keep().get(key, default)
     if valid is not None and value not in valid:
+        if key in st.session_state.get("_from_url", ()):  # a link asked for it: say it is not there
+            st.toast(_("Link: {key}={value} is not available here; showing {default}.").format(
+                key=key, value=repr(value), default=default), icon=":material/link_off:")
         value = default
+    st.session_state.get("_from_url", set()).discard(key)
     st.session_state[key] = value
 
 
 def remember(*keys: str) -> None:
+    """After a page widget renders: keep its value for the page's next visit and for the URL (a
+    session-only value, such as the uploaded photo, leaves the last shareable one in place)."""
     kept = keep()
     for key in keys:
-        if key in st.session_state:
+        if key in st.session_state and st.session_state[key] not in _local(key):
             kept[key] = st.session_state[key]
+
+
+def _local(key: str) -> tuple:
+    return PAGE_KEYS[key].local if key in PAGE_KEYS else ()
+
+
+def kept(key: str, default=None):
+    """The last shareable value of a page widget (what the URL says)."""
+    return keep().get(key, default)
+
+
+def forget_when_changed(key: str, context) -> None:
+    """Before a page widget is seeded: drop its value when what it was picked for (`context`, e.g.
+    the photo, model, module and branch of a channel) changed since the last run, so the widget
+    starts again from its default. A view read from a URL sets the value for whatever context comes."""
+    marker = f"_{key}_context"
+    if st.session_state.get(marker, context) != context:
+        st.session_state.pop(key, None)
+        keep().pop(key, None)
+    st.session_state[marker] = context
 
 
 def open_with(key: str, value) -> None:
@@ -172,17 +215,21 @@ def _apply_choices(qp: dict, variant: str, warnings: list) -> None:
 
 
 def _apply_page_keys(qp: dict, warnings: list) -> None:
+    """The URL is the view: a page key it names takes that value, one it leaves out goes back to
+    the page's default (and the channel picked for another photo or module no longer applies)."""
     kept = keep()
-    for key, kind in PAGE_KEYS.items():
+    st.session_state.pop("_channel_context", None)
+    for key, url_key in PAGE_KEYS.items():
+        st.session_state.pop(key, None)
+        kept.pop(key, None)
         if key not in qp:
             continue
         try:
-            kept[key] = kind(qp[key])
+            kept[key] = url_key.kind(qp[key])
+            st.session_state.setdefault("_from_url", set()).add(key)
         except ValueError:
             warnings.append(_("{key}={value} is not a {kind}: ignored.").format(key=key, value=repr(qp[key]),
-                                                                             kind=kind.__name__))
-            continue
-        st.session_state.pop(key, None)
+                                                                             kind=url_key.kind.__name__))
 
 
 def _apply_language(qp: dict, warnings: list) -> None:
@@ -261,6 +308,8 @@ def view_params(page_keys: tuple[str, ...] = ()) -> dict:
     kept = keep()
     for key in page_keys:
         value = st.session_state.get(key, kept.get(key))
+        if value in _local(key):
+            value = kept.get(key)
         if value is not None:
             out[key] = str(value)
     return out

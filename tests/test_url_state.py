@@ -1,0 +1,128 @@
+"""The whole view is in the URL: for each page, set every control (the page's own and a set of
+sidebar ones), then open the URL it wrote in a fresh session (a reload, a shared link, a lecture
+slide) and compare every control's value and the URL itself. The check is generic: a page that
+grows a control the URL does not carry fails here. Plus what a lecturer meets around it: an upload
+and a sample never disagree about the photo shown, and a channel picked for one photo, module or
+branch gives way to the strongest channel when any of them changes. Whole-app runs: `slow`."""
+from __future__ import annotations
+
+import pytest
+
+from tests.test_app import assert_clean, make_app, photo_png, texts
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("app")]
+
+# Widgets whose value is a view (radios, selects, toggles, sliders, inputs), by AppTest type.
+STATEFUL = ("radio", "selectbox", "toggle", "slider", "select_slider", "number_input", "text_input",
+            "checkbox", "multiselect")
+NOT_VIEW = {"preset"}  # a one-shot action: it sets the choices (which are in the URL) and resets itself
+
+# (sidebar or main, widget type, key, value): set in this order. The language goes last: AppTest
+# formats the options of every widget in the test's thread, in English.
+SIDEBAR = [("sidebar", "selectbox", "variant", "googlenet"),
+           ("sidebar", "toggle", "opt_batch_norm", True), ("sidebar", "toggle", "opt_lrn", False),
+           ("sidebar", "toggle", "opt_aux_heads", True), ("sidebar", "toggle", "opt_factorize_5x5", True),
+           ("sidebar", "radio", "opt_factorize_mid", "out"), ("sidebar", "radio", "opt_head", "fc"),
+           ("sidebar", "toggle", "opt_bn_scale", True), ("sidebar", "radio", "opt_conv_bias", "on"),
+           ("sidebar", "select_slider", "opt_width", 0.5), ("sidebar", "number_input", "opt_input_size", 256),
+           ("sidebar", "number_input", "opt_classes", 10), ("sidebar", "toggle", "opt_factorize_nxn", True)]
+LANGUAGE = [("sidebar", "radio", "lang", "zh")]
+PAGES = {
+    "overview": SIDEBAR + LANGUAGE,
+    "architecture": SIDEBAR + [("main", "selectbox", "module", "inception_4e")] + LANGUAGE,
+    "design_costs": [("sidebar", "selectbox", "variant", "googlenet"), ("sidebar", "toggle", "opt_reduce_1x1", False),
+                     ("sidebar", "radio", "opt_kernel_5x5", 3),
+                     ("main", "radio", "cost_metric", "macs"), ("main", "selectbox", "color_by", "batch_norm")] + LANGUAGE,
+    "accuracy": [("sidebar", "selectbox", "variant", "inception_v3"), ("sidebar", "selectbox", "weights", "imagenet"),
+                 ("main", "radio", "acc_metric", "top-5"), ("main", "radio", "acc_x", "macs")] + LANGUAGE,
+    "activations": [("sidebar", "toggle", "opt_aux_heads", True),
+                    ("main", "radio", "sample", "astronaut"), ("main", "radio", "resize", "stretch"),
+                    ("main", "selectbox", "module", "inception_4b"), ("main", "radio", "branch", "b3"),
+                    ("main", "selectbox", "channel", "4th"), ("main", "slider", "overlay_alpha", 0.3),
+                    ("main", "radio", "response_metric", "mean")] + LANGUAGE,
+}
+START = {"activations": {"variant": "googlenet"}}  # GoogLeNet keeps the model small
+
+
+def view_widgets(at) -> dict:
+    """{key: value} of every view widget on the page (sidebar included)."""
+    out = {}
+    for kind in STATEFUL:
+        for w in at.get(kind):
+            if w.key and w.key not in NOT_VIEW:
+                out[w.key] = w.value
+    return out
+
+
+def _set(at, where: str, kind: str, key: str, value) -> None:
+    root = at.sidebar if where == "sidebar" else at.main
+    widget = getattr(root, kind)(key=key)
+    if value == "4th":  # the 4th strongest channel: a real pick, not the default
+        value = int(widget.options[3].split()[0].lstrip("#"))
+    widget.set_value(value).run()
+    assert_clean(at)
+    assert getattr(root, kind)(key=key).value == value, f"{key} did not take {value!r}"
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_control_round_trips_through_the_url(page):
+    at = make_app(page, **START.get(page, {}))
+    assert_clean(at)
+    before = view_widgets(at)
+    for where, kind, key, value in PAGES[page]:
+        _set(at, where, kind, key, value)
+    after = view_widgets(at)
+    # every control of the page itself (not the sidebar's) was set to something else than its default
+    own = {w.key for kind in STATEFUL for w in at.main.get(kind) if w.key and w.key not in NOT_VIEW}
+    changed = {key for _, _, key, _ in PAGES[page]}
+    assert own <= changed, f"controls this test does not set (add them here and to the URL): {sorted(own - changed)}"
+    assert all(after[k] != before[k] for k in own if k in before), "a control of the page kept its default"
+
+    url = dict(at.query_params)
+    fresh = make_app(page, **url)
+    assert_clean(fresh)
+    assert view_widgets(fresh) == after
+    assert dict(fresh.query_params) == url
+
+
+def test_a_url_without_page_keys_opens_the_defaults_not_the_last_view():
+    at = make_app("design_costs", variant="googlenet", cost_metric="macs", color_by="batch_norm")
+    assert at.radio(key="cost_metric").value == "macs" and at.selectbox(key="color_by").value == "batch_norm"
+    fresh = make_app("design_costs", variant="googlenet")
+    assert fresh.radio(key="cost_metric").value == "params" and fresh.selectbox(key="color_by").value == "reduce_1x1"
+
+
+def test_an_upload_and_a_sample_never_disagree_about_the_photo():
+    at = make_app("activations", variant="googlenet", sample="coffee")
+    assert "sample: Coffee cup" in texts(at)
+    at.file_uploader(key="upload").set_value(("mine.png", photo_png(), "image/png")).run()
+    assert_clean(at)
+    assert at.radio(key="sample").value == "upload" and "your upload (mine.png)" in texts(at)
+    assert at.query_params["sample"] == "coffee"  # the upload cannot travel; the last sample does
+    at.radio(key="sample").set_value("astronaut").run()  # a sample picked while the upload is there
+    assert_clean(at)
+    assert "sample: Astronaut" in texts(at) and "mine.png" not in " ".join(im.captions[0] for im in at.image[:1])
+    assert at.query_params["sample"] == "astronaut"
+    at.radio(key="sample").set_value("upload").run()  # the upload is one click away
+    assert "your upload (mine.png)" in texts(at)
+
+
+def test_the_channel_goes_back_to_the_strongest_when_the_photo_module_or_branch_changes():
+    at = make_app("activations", variant="googlenet")
+    strongest = at.selectbox(key="channel").value
+    pick = int(at.selectbox(key="channel").options[5].split()[0].lstrip("#"))
+    at.selectbox(key="channel").set_value(pick).run()
+    assert at.selectbox(key="channel").value == pick and at.query_params["channel"] == str(pick)
+    at.slider(key="overlay_alpha").set_value(0.8).run()  # anything else keeps the pick
+    assert at.selectbox(key="channel").value == pick
+    for change in (lambda: at.radio(key="sample").set_value("rocket"),
+                   lambda: at.radio(key="branch").set_value("b2"),
+                   lambda: at.selectbox(key="module").set_value("inception_4c"),
+                   lambda: at.radio(key="resize").set_value("stretch"),
+                   lambda: at.sidebar.toggle(key="opt_batch_norm").set_value(True)):
+        at.selectbox(key="channel").set_value(int(at.selectbox(key="channel").options[5].split()[0].lstrip("#"))).run()
+        change().run()
+        assert_clean(at)
+        channel = at.selectbox(key="channel")
+        assert channel.value == int(channel.options[0].split()[0].lstrip("#")), "not reset to the strongest"
+    assert strongest is not None
