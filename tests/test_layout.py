@@ -21,6 +21,7 @@ ALLOWED = {
     "inference": {"zoo", "arch", "nn"},
     "figures": {"zoo", "arch"},
     "data": set(),
+    "lecture": set(),
     "lab": {"zoo", "arch", "nn", "inference", "data", "figures", "explorer"},
     "cli": {"zoo", "arch", "nn", "inference", "data", "figures", "lab", "explorer"},
 }

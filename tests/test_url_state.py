@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("app")]
 # Widgets whose value is a view (radios, selects, toggles, sliders, inputs), by AppTest type.
 STATEFUL = ("radio", "selectbox", "toggle", "slider", "select_slider", "number_input", "text_input",
             "checkbox", "multiselect")
-NOT_VIEW = {"preset"}  # a one-shot action: it sets the choices (which are in the URL) and resets itself
+# One-shot inputs of an action, not views: a preset (sets the choices, which are in the URL, and
+# resets itself); where to start a lecture and the title of the one being built (session only).
+NOT_VIEW = {"preset", "lecture_from", "my_title_en", "my_title_zh"}
 
 # (sidebar or main, widget type, key, value): set in this order. The language goes last: AppTest
 # formats the options of every widget in the test's thread, in English.
@@ -25,7 +27,8 @@ SIDEBAR = [("sidebar", "selectbox", "variant", "googlenet"),
            ("sidebar", "radio", "opt_factorize_mid", "out"), ("sidebar", "radio", "opt_head", "fc"),
            ("sidebar", "toggle", "opt_bn_scale", True), ("sidebar", "radio", "opt_conv_bias", "on"),
            ("sidebar", "select_slider", "opt_width", 0.5), ("sidebar", "number_input", "opt_input_size", 256),
-           ("sidebar", "number_input", "opt_classes", 10), ("sidebar", "toggle", "opt_factorize_nxn", True)]
+           ("sidebar", "number_input", "opt_classes", 10), ("sidebar", "toggle", "opt_factorize_nxn", True),
+           ("sidebar", "toggle", "lecture", True)]
 LANGUAGE = [("sidebar", "radio", "lang", "zh")]
 PAGES = {
     "overview": SIDEBAR + LANGUAGE,
@@ -40,6 +43,8 @@ PAGES = {
                     ("main", "selectbox", "module", "inception_4b"), ("main", "radio", "branch", "b3"),
                     ("main", "selectbox", "channel", "4th"), ("main", "slider", "overlay_alpha", 0.3),
                     ("main", "radio", "response_metric", "mean")] + LANGUAGE,
+    "lecture": [("sidebar", "toggle", "lecture", True), ("main", "selectbox", "talk_pick", "inception_survey")]
+    + LANGUAGE,
 }
 START = {"activations": {"variant": "googlenet"}}  # GoogLeNet keeps the model small
 

@@ -32,6 +32,39 @@ def style(fig, *, title: Optional[str] = None, height: int = 460):
     return fig
 
 
+def high_contrast(fig):
+    """The figure for a projector (lecture mode): black text a size larger, black axis lines,
+    darker grid, bigger markers and thicker lines, outlined bars. Returns `fig`."""
+    base = (fig.layout.font.size or FONT["size"]) + 3
+    title = fig.layout.title.font.size
+    fig.update_layout(font=dict(size=base, color="black"), legend=dict(font=dict(size=base - 1, color="black")),
+                      hoverlabel=dict(font_size=base))
+    if fig.layout.title.text:
+        fig.update_layout(title=dict(font=dict(size=(title or 21) + 4, color="black")))
+    axis = dict(linecolor="black", linewidth=2, gridcolor="#b0b0b0", zerolinecolor="#606060",
+                tickfont=dict(color="black", size=base - 1), title_font=dict(color="black", size=base + 1))
+    fig.update_xaxes(**axis)
+    fig.update_yaxes(**axis)
+    for trace in fig.data:
+        if trace.type == "scatter":
+            size = trace.marker.size
+            if size is not None:
+                trace.marker.size = [s * 1.3 for s in size] if isinstance(size, (list, tuple)) else size * 1.3
+            if trace.line.width is not None:
+                trace.line.width = trace.line.width * 1.6
+            if trace.textfont.size is not None:
+                trace.textfont.size = trace.textfont.size + 3
+        elif trace.type == "bar":
+            trace.marker.line = dict(color="black", width=1)
+        elif trace.type == "waterfall":
+            trace.connector.line.color = "black"
+    for ann in fig.layout.annotations:
+        ann.font.color = "black"
+        if ann.font.size is not None:
+            ann.font.size = ann.font.size + 2
+    return fig
+
+
 KIND_COLORS = {"stem": "#7f7f7f", "pool": "#bcbd22", "conv": "#8c564b", "inception": "#1f77b4",
                "reduction": "#ff7f0e", "residual": "#2ca02c", "head": "#9467bd"}
 BRANCH_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]

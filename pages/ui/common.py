@@ -9,8 +9,8 @@ from typing import Callable, Optional
 import streamlit as st
 
 import explorer
-from explorer.figures.style import plotly_config
-from pages.ui import state
+from explorer.figures.style import high_contrast, plotly_config
+from pages.ui import lectures, session, state
 from pages.ui.i18n import _
 
 log = logging.getLogger("inception_explorer")
@@ -24,6 +24,8 @@ def page(url_keys: tuple[str, ...] = ()) -> Callable:
     def wrap(body: Callable[[state.View], None]) -> Callable[[], None]:
         @functools.wraps(body)
         def render() -> None:
+            st.session_state["_page"] = body.__module__.rsplit(".", 1)[-1]  # for "Add this view"
+            lectures.bar()
             for w in state.url_warnings():
                 st.warning(_("Link: {warning}").format(warning=w))
             try:
@@ -41,7 +43,10 @@ def page(url_keys: tuple[str, ...] = ()) -> Callable:
 
 
 def plot(fig, name: str, key: Optional[str] = None, **kw):
-    """st.plotly_chart with a PNG download button (modebar) named after the chart."""
+    """st.plotly_chart with a PNG download button (modebar) named after the chart; high contrast in
+    lecture mode."""
+    if session.lecture_mode():
+        fig = high_contrast(fig)
     return st.plotly_chart(fig, key=key or f"chart_{name}", config=plotly_config(name), theme=None, **kw)
 
 

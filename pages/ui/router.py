@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from pages.ui import keras_state, sidebar, state
+from pages.ui import keras_state, lectures, session, sidebar, state
 from pages.ui.i18n import N_, _
 
 
@@ -44,6 +44,8 @@ PAGES = (
             N_("the published ImageNet results and ablations, with sources")),
     PageDef("ablation", N_("Ablation lab"), ":material/science:",
             N_("measured accuracy of small networks, one design choice changed at a time")),
+    PageDef("lecture", N_("Lecture"), ":material/co_present:",
+            N_("views of this app as slides: give the shipped lecture, or build and download your own")),
 )
 HOME = "home"  # the default page's own url_path ("/" is where Streamlit serves it)
 
@@ -62,11 +64,14 @@ def page(url_path: str) -> st.Page:
 def main() -> None:
     """The app: the URL read into the state (the language names the pages), navigation, the
     sidebar, then the current page."""
+    state.pin_sidebar()
     state.sync_from_url()
-    # "auto": open beside the page on a wide screen, collapsed on a phone
+    # "auto": open beside the page on a wide screen, collapsed on a phone; lecture mode: collapsed
     st.set_page_config(page_title="Inception Explorer", page_icon=":material/hub:", layout="wide",
-                       initial_sidebar_state="auto")
+                       initial_sidebar_state="collapsed" if session.lecture_mode() else "auto")
     keras_state.keep_keras_state_between_reruns()
     current = st.navigation([page(HOME)] + [page(p.url_path) for p in PAGES])
+    lectures.follow()
+    lectures.projector_style()
     st.session_state["_view"] = sidebar.render_sidebar()
     current.run()

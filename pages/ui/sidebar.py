@@ -11,7 +11,7 @@ import streamlit as st
 import explorer
 from explorer.inference.weights import OTHER_WEIGHTS, available_weights, imagenet_cached
 from explorer.zoo.choices import BOOL_CHOICES, CHOICE_HELP, CHOICE_LABELS, FACTORIZE_MID
-from pages.ui import i18n, models, state
+from pages.ui import i18n, lectures, models, session, state
 from pages.ui.i18n import N_, _
 
 log = logging.getLogger("inception_explorer")
@@ -170,6 +170,23 @@ def _language(sb) -> None:
              horizontal=True, label_visibility="collapsed")
 
 
+def _lecture(sb) -> None:
+    """Lecture mode (projector) and "Add this view" (the Lecture page turns the views into slides)."""
+    sb.toggle(_("Lecture mode (projector)"), key=session.LECTURE,
+              help=_("Larger type, high-contrast charts, the sidebar folded away; the arrow keys step "
+                     "through a lecture's views."))
+    sb.button(_("Add this view to my lecture"), key="add_view", icon=":material/playlist_add:",
+              on_click=lectures.add_this_view, width="stretch",
+              help=_("This page as it is now (everything in its URL) becomes a slide of your lecture; "
+                     "the Lecture page lets you title it, add a speaker note and download the file."))
+    n = len(st.session_state.get("_my_views") or [])
+    if n and sb.button(_("Open my lecture ({n} views)").format(n=n), key="open_my_lecture",
+                       icon=":material/co_present:", width="stretch"):
+        st.session_state[session.TALK] = lectures.MINE
+        st.session_state.pop("talk_pick", None)
+        st.switch_page(lectures.router_page("lecture"))
+
+
 def render_sidebar() -> state.View:
     """Draw the sidebar; the view every page follows. Never raises: a failure shows a short
     message in the sidebar and the defaults."""
@@ -177,6 +194,7 @@ def render_sidebar() -> state.View:
     sb.markdown("### :material/hub: Inception Explorer")
     try:
         _language(sb)
+        _lecture(sb)
         v = _variant_and_weights(sb)
         _design_choices(sb, v)
         return _validated(sb, v)

@@ -2,8 +2,8 @@
 
 - Every widget has a `key`. Sidebar widgets (variant, weights, design choices `opt_<name>`) are
   rendered on every run. Page widgets (module, branch, channel, sample, ...) are rendered only on
-  their page, so their last value is also kept in `st.session_state["_keep"]` and re-seeded when
-  the page comes back (`seed` / `remember`).
+  their page: `pages/ui/page_state.py` keeps their values (`seed` / `remember`, re-exported here).
+- The session's language, lecture mode and lecture given are in `pages/ui/session.py`.
 - The URL (`st.query_params`) mirrors the view: variant, weights (when not the default), every
   design choice that differs from the variant's default (written and read by
   `explorer.zoo.choices.format_choice` / `parse_choice`), and the current page's own keys. It is
@@ -21,8 +21,10 @@ import streamlit as st
 import explorer
 from explorer.inference.weights import available_weights, imagenet_cached
 from explorer.zoo.choices import changed, format_choice, parse_choice
-from pages.ui import i18n
+from pages.ui import session
 from pages.ui.i18n import _
+from pages.ui.page_state import (PAGE_KEYS, UrlKey, forget_when_changed, keep, kept, local_values,  # noqa: F401
+                                 open_with, remember, seed)
 
 DEFAULT_VARIANT = "inception_v3"
 # Design-choice widgets: the main toggles in the sidebar, the rest under "More choices".
@@ -31,25 +33,6 @@ MAIN_CHOICES = ("reduce_1x1", "batch_norm", "factorize_5x5", "factorize_nxn", "k
 MORE_CHOICES = ("factorize_mid", "bn_scale", "conv_bias", "residual_scale", "width", "input_size",
                 "table", "classes")
 ALL_CHOICES = MAIN_CHOICES + MORE_CHOICES
-
-
-@dataclasses.dataclass(frozen=True)
-class UrlKey:
-    """A page widget whose value travels in the URL: its type, and values that never do (they only
-    exist in this browser session, e.g. an uploaded photo)."""
-
-    kind: type
-    local: tuple = ()
-
-
-# Page widgets whose value travels in the URL (each page names its own in `@common.page(url_keys=)`).
-PAGE_KEYS = {
-    "module": UrlKey(str), "branch": UrlKey(str), "channel": UrlKey(int),  # Architecture, Activations
-    "sample": UrlKey(str, local=("upload",)), "resize": UrlKey(str), "overlay_alpha": UrlKey(float),
-    "response_metric": UrlKey(str),  # Activations
-    "cost_metric": UrlKey(str), "color_by": UrlKey(str),  # Design costs
-    "acc_metric": UrlKey(str), "acc_x": UrlKey(str),  # Accuracy
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,59 +55,6 @@ def current_view() -> View:
     """The view the sidebar drew in this run (the router draws it before the page)."""
     view = st.session_state.get("_view")
     return view if view is not None else View(DEFAULT_VARIANT, explorer.choices(DEFAULT_VARIANT), None, "random")
-
-
-# --------------------------------------------------------------------------- page widgets
-def keep() -> dict:
-    return st.session_state.setdefault("_keep", {})
-
-
-def seed(key: str, default, valid=None) -> None:
-    """Before a page widget renders: make sure its key holds a valid value (its current value,
-    else the one kept from an earlier visit or the URL, else `default`)."""
-    value = st.session_state[key] if key in st.session_state else keep().get(key, default)
-    if valid is not None and value not in valid:
-        if key in st.session_state.get("_from_url", ()):  # a link asked for it: say it is not there
-            st.toast(_("Link: {key}={value} is not available here; showing {default}.").format(
-                key=key, value=repr(value), default=default), icon=":material/link_off:")
-        value = default
-    st.session_state.get("_from_url", set()).discard(key)
-    st.session_state[key] = value
-
-
-def remember(*keys: str) -> None:
-    """After a page widget renders: keep its value for the page's next visit and for the URL (a
-    session-only value, such as the uploaded photo, leaves the last shareable one in place)."""
-    kept = keep()
-    for key in keys:
-        if key in st.session_state and st.session_state[key] not in _local(key):
-            kept[key] = st.session_state[key]
-
-
-def _local(key: str) -> tuple:
-    return PAGE_KEYS[key].local if key in PAGE_KEYS else ()
-
-
-def kept(key: str, default=None):
-    """The last shareable value of a page widget (what the URL says)."""
-    return keep().get(key, default)
-
-
-def forget_when_changed(key: str, context) -> None:
-    """Before a page widget is seeded: drop its value when what it was picked for (`context`, e.g.
-    the photo, model, module and branch of a channel) changed since the last run, so the widget
-    starts again from its default. A view read from a URL sets the value for whatever context comes."""
-    marker = f"_{key}_context"
-    if st.session_state.get(marker, context) != context:
-        st.session_state.pop(key, None)
-        keep().pop(key, None)
-    st.session_state[marker] = context
-
-
-def open_with(key: str, value) -> None:
-    """Open another page with its widget `key` set to `value` (e.g. the Overview's sample photo)."""
-    keep()[key] = value
-    st.session_state.pop(key, None)
 
 
 # --------------------------------------------------------------------------- design choices
@@ -232,23 +162,10 @@ def _apply_page_keys(qp: dict, warnings: list) -> None:
                                                                              kind=url_key.kind.__name__))
 
 
-def _apply_language(qp: dict, warnings: list) -> None:
-    """`lang` from the URL; without one, the session keeps its language (the browser's at first)."""
-    lang = qp.get(i18n.KEY)
-    if lang is not None and lang not in i18n.LANGUAGES:
-        warnings.append(_("lang={value} is not one of {options}: ignored.").format(
-            value=repr(lang), options=", ".join(i18n.LANGUAGES)))
-        lang = None
-    if lang is not None:
-        st.session_state[i18n.KEY] = lang
-    elif st.session_state.get(i18n.KEY) not in i18n.LANGUAGES:
-        st.session_state[i18n.KEY] = i18n.browser_language()
-
-
 def apply_url(qp: dict) -> list[str]:
     """Put a URL's view into the session state; returns warnings for values that were ignored."""
     warnings: list[str] = []
-    _apply_language(qp, warnings)
+    session.apply(qp, warnings)
     variants = explorer.list_variants()
     v = qp.get("variant", DEFAULT_VARIANT)
     if v not in variants:
@@ -265,6 +182,14 @@ def apply_url(qp: dict) -> list[str]:
     st.session_state["weights"] = w or default_weights(v)
     _apply_page_keys(qp, warnings)
     return warnings
+
+
+def pin_sidebar() -> None:
+    """At the start of every run: re-state the sidebar widgets' values as session state, so that a
+    page switch (which drops the widget state the browser sends) cannot reset them."""
+    for key in (session.LECTURE, "lang", "variant", "weights", *map(widget_key, ALL_CHOICES)):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def sync_from_url() -> None:
@@ -289,7 +214,7 @@ def url_warnings() -> list[str]:
 def view_params(page_keys: tuple[str, ...] = ()) -> dict:
     """The URL query for the current view."""
     v = st.session_state.get("variant", DEFAULT_VARIANT)
-    out = {i18n.KEY: i18n.language(), "variant": v}
+    out = {**session.params(on_lecture_page="talk" in page_keys), "variant": v}
     w = st.session_state.get("weights")
     if w and w != default_weights(v):
         out["weights"] = w
@@ -307,8 +232,10 @@ def view_params(page_keys: tuple[str, ...] = ()) -> dict:
             out[name] = format_choice(name, value)
     kept = keep()
     for key in page_keys:
+        if key == "talk":  # the Lecture page shows the lecture picked (a session key)
+            continue
         value = st.session_state.get(key, kept.get(key))
-        if value in _local(key):
+        if value in local_values(key):
             value = kept.get(key)
         if value is not None:
             out[key] = str(value)
