@@ -25,6 +25,8 @@ SOURCES = {"shipped": "Shipped sweep (assets/ablation/googlenet_shapes.jsonl)",
 # Choices a live run can compare (each: the baseline and the baseline with that choice flipped).
 LIVE_TOGGLES = ("reduce_1x1", "aux_heads", "batch_norm", "factorize_5x5", "factorize_nxn", "kernel_5x5",
                 "lrn", "head", "residual")
+# the summary columns shown at 1280 px (the CSV and the records have them all)
+SUMMARY_SHOWN = ("configuration", "seeds", "accuracy % (mean)", "± std (seeds)", "vs baseline (points)", "params", "MACs")
 REPRODUCE_MINE = ("python -m explorer ablate --variant googlenet --toggle reduce_1x1 --toggle aux_heads \\\n"
                   "    --seeds 3 --epochs 8 --n-train 3000 --image-size 72 --width 0.25 --out my_sweep.jsonl")
 
@@ -97,7 +99,7 @@ def _show_results(records: list[dict], where: str, key: str) -> list[dict]:
         with tab:
             fig = measured_accuracy_figure(rows, records, x, title=f"{LABELS['measured']}: accuracy vs {what}")
             common.plot(fig, f"ablation_accuracy_vs_{x}", key=f"{key}_chart_{x}")
-    st.dataframe(_summary_table(rows), hide_index=True, width="stretch", key=f"{key}_table",
+    st.dataframe(_summary_table(rows), hide_index=True, width="stretch", key=f"{key}_table", column_order=SUMMARY_SHOWN,
                  column_config={"params": st.column_config.NumberColumn("params", format="localized"),
                                 "MACs": st.column_config.NumberColumn("MACs / image", format="localized")})
     return rows
@@ -132,7 +134,7 @@ def _published_beside(rows: list[dict]) -> None:
         common.plot(v3_table3_figure(title=LABELS["published"]), "v3_table3", key="lab_v3_chart")
         st.dataframe(pd.DataFrame([{"step (cumulative)": r.step, "top-1 error %": r.top1_error,
                                     "what changed": r.change} for r in V3_TABLE3]),
-                     hide_index=True, width="stretch", key="lab_v3_table")
+                     hide_index=True, width="stretch", key="lab_v3_table", column_order=("step (cumulative)", "top-1 error %"))
         st.caption(f"Published: {V3_TABLE3_SOURCE}.")
     with right:
         st.markdown(f"**{LABELS['measured']}** — change against the baseline")

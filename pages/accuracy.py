@@ -19,6 +19,8 @@ TABLE_COLUMNS = ("title", "source", "top-1", "top-5", "published error (top-1 / 
 HEADERS = {"variant": N_("variant"), "source": N_("source"), "top-1 %": N_("top-1 %"), "top-5 %": N_("top-5 %"),
            "published error (top-1 / top-5)": N_("published error (top-1 / top-5)"),
            "configuration": N_("configuration"), "citation": N_("citation")}
+# shown (the published errors, configurations and citations are in the CSV and on each point's hover)
+SHOWN = ("variant", "source", "top-1 %", "top-5 %", "params", "MACs", "url")
 V3_HEADERS = {"step (cumulative)": N_("step (cumulative)"), "top-1 error %": N_("top-1 error %"),
               "what changed": N_("what changed")}
 G_HEADERS = {"models": N_("models"), "crops": N_("crops"), "cost (models × crops)": N_("cost (models × crops)"),
@@ -53,42 +55,39 @@ def _charts_and_table(rows: list[dict]) -> None:
     common.plot(accuracy_figure(rows, x, metric, tr=_), f"accuracy_vs_{x}_{metric}", key="acc_chart")
     table = pd.DataFrame([{k: r[k] for k in TABLE_COLUMNS} for r in rows])
     table = table.rename(columns={"title": "variant", "top-1": "top-1 %", "top-5": "top-5 %", "macs": "MACs"})
-    st.dataframe(table, hide_index=True, width="stretch", key="accuracy_table",
+    st.dataframe(table, hide_index=True, width="stretch", key="accuracy_table", column_order=SHOWN,
                  column_config={**common.column_labels(HEADERS),
-                                "params": st.column_config.NumberColumn(_("params (computed)"), format="localized"),
-                                "MACs": st.column_config.NumberColumn(_("MACs (computed)"), format="localized"),
-                                "url": st.column_config.LinkColumn(_("link"))})
+                                "source": st.column_config.TextColumn(_("source"), width=190),
+                                "params": st.column_config.NumberColumn(_("params"), format="localized", help=_(
+                                    "computed by the explorer's cost model for the configuration the source ships")),
+                                "MACs": st.column_config.NumberColumn(_("MACs"), format="localized", help=_(
+                                    "computed by the explorer's cost model for the configuration the source ships")),
+                                "url": st.column_config.LinkColumn(_("link"), display_text=_("source ↗"))})
     st.download_button(_("Published results (CSV)"), table.to_csv(index=False), file_name="inception_accuracy.csv",
                        mime="text/csv", key="dl_accuracy")
 
 
 def _v3_table3() -> None:
-    a1, a2 = st.columns([3, 2], gap="large")
-    with a1:
-        common.plot(v3_table3_figure(published.V3_TABLE3, tr=_), "v3_table3", key="v3_table3_chart")
-    with a2:
-        v3 = pd.DataFrame([{"step (cumulative)": _(r.step), "top-1 error %": r.top1_error,
-                            "what changed": _(r.change)} for r in published.V3_TABLE3])
-        st.dataframe(v3, hide_index=True, width="stretch", key="v3_table3", column_config=common.column_labels(V3_HEADERS))
-        st.caption(_("Published: {source}. Each row adds one change to the row above; the last row is "
-                     "Inception-v3.").format(source=_(published.V3_TABLE3_SOURCE)))
+    common.plot(v3_table3_figure(published.V3_TABLE3, tr=_), "v3_table3", key="v3_table3_chart")
+    v3 = pd.DataFrame([{"step (cumulative)": _(r.step), "top-1 error %": r.top1_error,
+                        "what changed": _(r.change)} for r in published.V3_TABLE3])
+    st.dataframe(v3, hide_index=True, width="stretch", key="v3_table3", column_config=common.column_labels(V3_HEADERS))
+    st.caption(_("Published: {source}. Each row adds one change to the row above; the last row is "
+                 "Inception-v3.").format(source=_(published.V3_TABLE3_SOURCE)))
 
 
 def _googlenet_table3() -> None:
-    g1, g2 = st.columns([3, 2], gap="large")
     rows = published.GOOGLENET_TABLE3
-    with g1:
-        common.plot(googlenet_table3_figure(rows, tr=_), "googlenet_table3", key="googlenet_table3_chart")
-    with g2:
-        base = rows[0].top5_error
-        g = pd.DataFrame([{"models": r.models, "crops": r.crops, "cost (models × crops)": r.cost,
-                           "top-5 error %": r.top5_error,
-                           "vs base (computed)": _("base") if r.top5_error == base else f"{r.top5_error - base:+.2f}%"}
-                          for r in rows])
-        st.dataframe(g, hide_index=True, width="stretch", key="googlenet_table3",
-                     column_config=common.column_labels(G_HEADERS))
-        st.caption(_("Published: {source}. 144 crops = 4 scales × 3 squares × 6 crops × 2 (mirror); 7 models = "
-                     "the ensemble submitted to ILSVRC 2014.").format(source=_(published.GOOGLENET_TABLE3_SOURCE)))
+    common.plot(googlenet_table3_figure(rows, tr=_), "googlenet_table3", key="googlenet_table3_chart")
+    base = rows[0].top5_error
+    g = pd.DataFrame([{"models": r.models, "crops": r.crops, "cost (models × crops)": r.cost,
+                       "top-5 error %": r.top5_error,
+                       "vs base (computed)": _("base") if r.top5_error == base else f"{r.top5_error - base:+.2f}%"}
+                      for r in rows])
+    st.dataframe(g, hide_index=True, width="stretch", key="googlenet_table3",
+                 column_config=common.column_labels(G_HEADERS))
+    st.caption(_("Published: {source}. 144 crops = 4 scales × 3 squares × 6 crops × 2 (mirror); 7 models = "
+                 "the ensemble submitted to ILSVRC 2014.").format(source=_(published.GOOGLENET_TABLE3_SOURCE)))
 
 
 @common.page(url_keys=("acc_metric", "acc_x"))

@@ -21,7 +21,12 @@ HEADERS = {"branch": N_("branch"), "label": N_("label"), "ops": N_("ops"), "outp
            "channels": N_("channels"), "receptive field": N_("receptive field"), "module": N_("module"),
            "kind": N_("kind"), "branches": N_("branches"), "stride": N_("stride"), "in": N_("in"),
            "out": N_("out"), "configuration": N_("configuration"),
-           "changes from the default": N_("changes from the default")}
+           "changes from the default": N_("changes from the default"), "rf": N_("RF (px)")}
+# The columns shown (all of them are in the CSV downloads): each table fits a 1280 px projector.
+BRANCH_SHOWN = ("label", "ops", "output", "params", "MACs", "receptive field")
+MODULE_SHOWN = ("module", "kind", "output", "params", "MACs", "stride", "receptive field")
+ALL_BRANCHES_SHOWN = ("module", "label", "output", "params", "MACs", "stride", "rf")
+PRESETS_SHOWN = ("configuration", "changes from the default", "params", "MACs")
 REF_HEADERS = {"configuration": N_("configuration"), "published": N_("published"), "counting": N_("counting"),
                "computed": N_("computed"), "source": N_("source")}
 
@@ -55,7 +60,7 @@ def _headline(view: state.View, s, cost) -> None:
     st.title(_("Architecture: {title}").format(title=s.title))
     st.caption(s.paper + ". " + _("Change the variant and the design choices in the sidebar."))
     size = view.choices.input_size
-    m1, m2, m3, m4 = st.columns(4)
+    m1, m2, m3, m4 = st.columns([1, 1.35, 0.75, 0.9])  # "13.16 GMACs" needs the room
     m1.metric(_("Parameters"), human(cost.params), help=_(
         "{params} parameters (Keras count, with BN moving statistics); {trainable} trainable").format(
         params=f"{cost.params:,}", trainable=f"{cost.trainable_params:,}"))
@@ -108,9 +113,10 @@ def _module_detail(v: str, net, cost, module: str) -> None:
                      r"0.3\,\mathcal{L}_{\text{aux}_2}")
             st.caption(_(published.AUX_LOSS_SOURCE))
     st.dataframe(pd.DataFrame(_branch_rows(rmod, mcost, cost)), hide_index=True, width="stretch",
-                 key="branch_table", column_config={**common.column_labels(HEADERS),
-                                                    **common.number_columns(N_("params"), N_("MACs")),
-                                                    "ops": st.column_config.TextColumn(_("ops"), width="large")})
+                 key="branch_table", column_order=BRANCH_SHOWN,
+                 column_config={**common.column_labels(HEADERS), **common.number_columns(N_("params"), N_("MACs")),
+                                "ops": st.column_config.TextColumn(_("ops"), width=320),
+                                "receptive field": st.column_config.NumberColumn(_("RF (px)"))})
 
 
 def _branch_rows(rmod, mcost, cost) -> list[dict]:
@@ -137,8 +143,9 @@ def _tables_and_downloads(view: state.View, s, cost) -> None:
     st.subheader(_("Module table"))
     table = pd.DataFrame(cost.rows()).rename(columns={"macs": "MACs", "rf": "receptive field"})
     st.dataframe(table.assign(kind=[kind_name(k, _) for k in table["kind"]]), hide_index=True, width="stretch",
-                 key="module_table",
-                 column_config={**common.column_labels(HEADERS), **common.number_columns(*COUNTS)})
+                 key="module_table", column_order=MODULE_SHOWN,
+                 column_config={**common.column_labels(HEADERS), **common.number_columns(*COUNTS),
+                                "receptive field": st.column_config.NumberColumn(_("RF (px)"))})
     branches = pd.DataFrame([
         {"module": m.name, "branch": p.key, "label": p.label, "output": shape_text(p.out_shape),
          "params": p.params, "trainable": p.trainable, "MACs": p.macs, "stride": p.stride, "rf": p.rf,
@@ -146,6 +153,7 @@ def _tables_and_downloads(view: state.View, s, cost) -> None:
         for m in list(cost.modules) + list(cost.heads) for p in m.branches])
     with st.expander(_("Per-branch table (every branch of every module)")):
         st.dataframe(branches, hide_index=True, width="stretch", key="all_branches_table",
+                     column_order=ALL_BRANCHES_SHOWN,
                      column_config={**common.column_labels({**HEADERS, "rf": N_("receptive field"), "layer": N_("layer")}),
                                     **common.number_columns(*COUNTS)})
     config = {"variant": v, "title": s.title, "paper": s.paper, "choices": dataclasses.asdict(view.choices),
@@ -175,12 +183,18 @@ def _paper_vs_shipped(v: str, s) -> None:
         st.markdown(_("**Shipped configurations** (apply one with *Start from a shipped configuration* in "
                       "the sidebar); params and MACs computed by the cost model:"))
         st.dataframe(pd.DataFrame(presets), hide_index=True, width="stretch", key="presets_table",
-                     column_config={**common.column_labels(HEADERS), **common.number_columns(*COUNTS)})
+                     column_order=PRESETS_SHOWN,
+                     column_config={**common.column_labels(HEADERS), **common.number_columns(*COUNTS),
+                                    "changes from the default": st.column_config.TextColumn(
+                                        _("changes from the default"), width=330)})
     refs = published.param_counts(v)
     if refs:
         with st.expander(_("Published parameter counts for this variant (and what the code computes)")):
             st.dataframe(pd.DataFrame([_reference_row(v, r) for r in refs]), hide_index=True, width="stretch",
-                         key="refs_table", column_config=common.column_labels(REF_HEADERS))
+                         key="refs_table", column_config={
+                             **common.column_labels(REF_HEADERS), **common.number_columns(N_("published"), N_("computed")),
+                             "configuration": st.column_config.TextColumn(_("configuration"), width=230),
+                             "source": st.column_config.TextColumn(_("source"), width=180)})
 
 
 def _reference_row(v: str, r) -> dict:

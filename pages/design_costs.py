@@ -16,6 +16,8 @@ from pages.ui import common, router, state
 from pages.ui.i18n import N_, _
 
 PER_ROW = 3  # flip buttons per row
+# shown (the absolute counts are in the data and the headline; each note is its flip button's help)
+SINGLE_SHOWN = ("toggle", "change", "Δ params", "Δ params %", "Δ MACs", "Δ MACs %")
 SINGLE_COLUMNS = {"toggle": N_("toggle"), "change": N_("change"), "Δ params %": N_("Δ params %"),
                   "Δ MACs %": N_("Δ MACs %"), "note": N_("note")}
 OFF = {"head": "gap"}  # the "off" value of each toggle (False unless named here)
@@ -40,15 +42,15 @@ def combinations(variant: str, base: tuple) -> tuple[list[dict], list]:
 def _headline(view: state.View, default, cur) -> None:
     m1, m2, m3 = st.columns(3)
     exact = _("{value} (default {default})")
-    m1.metric(_("Parameters"), human(cur.params),
-              delta=f"{signed(cur.params - default.params)} ({pct(cur.params, default.params)})",
-              delta_color="inverse", help=exact.format(value=f"{cur.params:,}", default=f"{default.params:,}"))
-    m2.metric(_("MACs per image"), fmt_macs(cur.macs),
-              delta=f"{signed(cur.macs - default.macs)} ({pct(cur.macs, default.macs)})",
-              delta_color="inverse", help=exact.format(value=f"{cur.macs:,}", default=f"{default.macs:,}"))
-    m3.metric(_("Trainable parameters"), human(cur.trainable_params),
-              delta=signed(cur.trainable_params - default.trainable_params), delta_color="inverse",
-              help=exact.format(value=f"{cur.trainable_params:,}", default=f"{default.trainable_params:,}"))
+    for col, label, fmt, now, was, with_pct in (
+            (m1, _("Parameters"), human, cur.params, default.params, True),
+            (m2, _("MACs per image"), fmt_macs, cur.macs, default.macs, True),
+            (m3, _("Trainable parameters"), human, cur.trainable_params, default.trainable_params, False)):
+        delta = signed(now - was) + (f" ({pct(now, was)})" if with_pct and now != was else "")
+        # a change is red when it costs more, green when it saves; no change is neither
+        col.metric(label, fmt(now), delta=delta, delta_color="inverse" if now != was else "off",
+                   delta_arrow="auto" if now != was else "off",
+                   help=exact.format(value=f"{now:,}", default=f"{was:,}"))
     st.markdown(f"**{common.title(view.variant)}** — " + _(
         "your choices: **{params}** params · **{macs}** MACs; default: {dparams} params · {dmacs} MACs.").format(
         params=f"{cur.params:,}", macs=f"{cur.macs:,}", dparams=f"{default.params:,}", dmacs=f"{default.macs:,}"))
@@ -78,7 +80,7 @@ def _single_toggles(v: str, s, default) -> None:
     st.subheader(_("One toggle at a time (from the default)"))
     toggles = _toggles(v)
     rows = [_single_row(v, name, getattr(s.defaults, name), default) for name in toggles]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="single_toggles",
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="single_toggles", column_order=SINGLE_SHOWN,
                  column_config={**common.number_columns(N_("params"), N_("Δ params"), N_("MACs"), N_("Δ MACs")),
                                 **common.column_labels(SINGLE_COLUMNS)})
     st.markdown(_("**Flip a choice** (changes the sidebar, and every page):"))

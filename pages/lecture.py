@@ -15,27 +15,33 @@ EDIT_COLUMNS = {"url": N_("view (URL)"), "title_en": N_("title (English)"), "tit
                 "note_en": N_("speaker note (English)"), "note_zh": N_("speaker note (中文)")}
 
 
-def _uploaded() -> None:
-    """A .toml lecture file: read it (a bad one says why, in the student's words of the loader)."""
-    up = st.file_uploader(_("…or open a lecture file (.toml)"), type=["toml"], key="lecture_upload",
-                          help=_("A file downloaded from this page, or written by hand (see the README)."))
+def _read_upload() -> None:
+    """Uploader callback: read a .toml lecture (before the page draws its picker, which then shows it)."""
+    up = st.session_state.get("lecture_upload")
+    st.session_state.pop("_upload_error", None)
     if up is None:
         return
-    if st.session_state.get("_uploaded_id") != up.file_id:
-        try:
-            st.session_state["_uploaded_lecture"] = lec.parse(up.getvalue().decode("utf-8"), up.name,
-                                                              lectures.page_names())
-            st.session_state["_uploaded_id"] = up.file_id
-            st.session_state[session.TALK] = lectures.UPLOADED
-            st.session_state.pop("talk_pick", None)
-        except (ValueError, UnicodeDecodeError) as e:
-            st.error(_("This file is not a lecture: {error}").format(error=e))
+    try:
+        st.session_state["_uploaded_lecture"] = lec.parse(up.getvalue().decode("utf-8"), up.name, lectures.page_names())
+        st.session_state[session.TALK] = lectures.UPLOADED
+        st.session_state.pop("talk_pick", None)
+        state.keep().pop("talk_pick", None)
+    except (ValueError, UnicodeDecodeError) as e:
+        st.session_state["_upload_error"] = str(e)
+
+
+def _uploader() -> None:
+    st.file_uploader(_("…or open a lecture file (.toml)"), type=["toml"], key="lecture_upload", on_change=_read_upload,
+                     help=_("A file downloaded from this page, or written by hand (see the README)."))
+    if st.session_state.get("_upload_error"):
+        st.error(_("This file is not a lecture: {error}").format(error=st.session_state["_upload_error"]))
 
 
 def _pick() -> str:
     talks = lectures.available()
     state.seed("talk_pick", session.talk() if session.talk() in talks else talks[0], valid=talks)
-    st.selectbox(_("Lecture"), talks, key="talk_pick", format_func=lectures.title)
+    titles = {t: lectures.title(t) for t in talks}  # looked up now: the label needs this session's lectures
+    st.selectbox(_("Lecture"), talks, key="talk_pick", format_func=titles.get)
     state.remember("talk_pick")
     st.session_state[session.TALK] = st.session_state["talk_pick"]
     return st.session_state["talk_pick"]
@@ -49,8 +55,8 @@ def _slides(talk: str, found: lec.Lecture) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="slides_table",
                  column_config={"title": st.column_config.TextColumn(_("title"), width="medium"),
                                 "page": st.column_config.TextColumn(_("page")),
-                                "view": st.column_config.LinkColumn(_("view"), width="small"),
-                                "note": st.column_config.TextColumn(_("speaker note"), width="large")})
+                                "view": st.column_config.LinkColumn(_("view"), display_text=_("open ↗"), width=70),
+                                "note": st.column_config.TextColumn(_("speaker note"), width=260)})
     c1, c2, c3 = st.columns([2, 2, 3], vertical_alignment="bottom")
     c1.button(_("Give this lecture"), key="lecture_start", type="primary", icon=":material/play_arrow:",
               on_click=lectures.start, args=(talk, 0), width="stretch",
@@ -117,11 +123,11 @@ def render(view: state.View) -> None:
                  "lecture mode (larger type, high-contrast charts, the sidebar folded away)."))
     for error in lectures.broken():
         st.error(error)
-    _uploaded()
     talk = _pick()
     found = lectures.get(talk)
     if found is not None:
         _slides(talk, found)
+    _uploader()
     _my_lecture()
 
 

@@ -23,7 +23,9 @@ INTRO = N_(
 
 
 HEADERS = {"variant": N_("variant"), "params": N_("params"), "MACs": N_("MACs"), "input": N_("input"),
-           "paper top-1 / top-5 %": N_("paper top-1 / top-5 %"), "zoo top-1 / top-5 %": N_("zoo top-1 / top-5 %")}
+           "paper top-1 / top-5 %": N_("paper top-1/5 %"), "zoo top-1 / top-5 %": N_("zoo top-1/5 %")}
+# shown (the exact counts stay in the data, and on the Architecture page): fits a 1280 px projector
+SHOWN = ("variant", "params", "MACs", "input", "paper top-1 / top-5 %", "zoo top-1 / top-5 %", "sources")
 
 
 def _intro() -> None:
@@ -37,10 +39,10 @@ def _intro() -> None:
                      width="stretch", on_click=state.open_with, args=("sample", models.DEFAULT_SAMPLE),
                      help=_("Opens Activations with the sample photo loaded: the exact crop the network "
                             "sees, every branch's feature maps and the top-5 predictions.")):
-            st.switch_page(router.page("activations"))
-        if st.button(_("Open GoogLeNet's architecture"), key="open_googlenet", width="stretch",
+            state.switch_to(router.page("activations"))
+        if st.button(_("GoogLeNet's architecture"), key="open_googlenet", width="stretch",
                      icon=":material/account_tree:", on_click=state.set_variant, args=("googlenet",)):
-            st.switch_page(router.page("architecture"))
+            state.switch_to(router.page("architecture"))
         st.caption(_("Sample photo: Chelsea the cat (CC0, from scikit-image)."))
 
 
@@ -75,10 +77,10 @@ def _variant_row(v: str) -> dict:
 def _variants_table() -> None:
     st.subheader(_("The six variants"))
     df = pd.DataFrame([_variant_row(v) for v in explorer.list_variants()])
-    st.dataframe(df, hide_index=True, width="stretch", key="variants_table",
+    st.dataframe(df, hide_index=True, width="stretch", key="variants_table", column_order=SHOWN,
                  column_config={**common.column_labels(HEADERS),
                                 **common.number_columns(N_("params (exact)"), N_("MACs (exact)")),
-                                "sources": st.column_config.TextColumn(_("sources"), width="large")})
+                                "sources": st.column_config.TextColumn(_("sources"), width=130)})
     st.caption(_("Params and MACs are computed by the explorer's cost model for each variant's default "
                  "configuration (Keras count, 1000 classes). Accuracies are published single-model, "
                  "single-crop ImageNet results: the papers' errors converted to accuracy (GoogLeNet's "

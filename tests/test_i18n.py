@@ -79,7 +79,7 @@ def test_figures_draw_translated_titles_and_axes():
     fig = module_bars(explorer.cost("googlenet"), explorer.cost("googlenet", reduce_1x1=False), "params", tr=tr)
     assert fig.layout.title.text == "逐模块参数量：默认与你的选择"
     assert [t.name for t in fig.data] == ["变体默认配置", "你的选择"]
-    rows = [{"source_key": "paper", "source": "论文", "short": "v3", "title": "Inception-v3", "top-1": 78.8,
+    rows = [{"variant": "inception_v3", "source_key": "paper", "source": "论文", "short": "v3", "title": "Inception-v3", "top-1": 78.8,
              "top-5": 94.4, "params": 23_851_784, "macs": 5_713_216_096, "citation": "arXiv:1512.00567"}]
     fig = accuracy_figure(rows, "macs", "top-1", tr=tr)
     assert fig.layout.xaxis.title.text == "每张图像的 MACs（计算值，对数刻度）"

@@ -143,13 +143,13 @@ def test_giving_a_lecture_steps_through_its_views():
         view = views[n - 1]
         assert at.query_params["slide"] == str(n) and at.query_params["lecture"] == "1"
         assert {k: at.query_params[k] for k, _ in view.query} == dict(view.query)
-        assert any(f"{n} / {len(views)}" in m.value for m in at.markdown)
+        assert any(f"{n} / {len(views)}" in h.value for h in at.subheader)
         at.button(key="lecture_next").click().run()
         assert_clean(at)
     at.button(key="lecture_prev").click().run()
     assert at.query_params["slide"] == "3" and at.title[0].value.startswith("Design costs")
     reload = make_app(views[2].page, **dict(at.query_params))  # a reload keeps the lecture going
-    assert any("3 / 5" in m.value for m in reload.markdown) and reload.title[0].value.startswith("Design costs")
+    assert any("3 / 5" in h.value for h in reload.subheader) and reload.title[0].value.startswith("Design costs")
     at.button(key="lecture_end").click().run()
     assert "slide" not in at.query_params and not [b for b in at.button if b.key == "lecture_next"]
 
@@ -165,8 +165,27 @@ def test_add_this_view_builds_a_lecture_of_the_views_shown():
     at.sidebar.button(key="add_view").click().run()
     at.sidebar.button(key="open_my_lecture").click().run()
     assert_clean(at)
-    assert at.selectbox(key="talk_pick").value == lectures.MINE
+    assert at.session_state["talk_pick"] == lectures.MINE
     slides = next(d.value for d in at.dataframe if "view" in d.value.columns)
     assert list(slides["view"]) == ["/design_costs?variant=googlenet&reduce_1x1=0&cost_metric=macs&color_by=reduce_1x1",
                                     "/design_costs?variant=googlenet&reduce_1x1=0&cost_metric=params&color_by=reduce_1x1"]
     assert list(slides["title"]) == ["Design costs", "Design costs"]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("app")
+def test_an_uploaded_lecture_file_is_read_or_refused_with_its_reason():
+    from tests.test_app import assert_clean, make_app
+
+    at = make_app("lecture")
+    at.file_uploader(key="lecture_upload").set_value(("mine.toml", GOOD.encode(), "application/toml")).run()
+    assert_clean(at)
+    assert at.session_state["talk_pick"] == lectures.UPLOADED  # (its label needs the session: read the state)
+    slides = next(d.value for d in at.dataframe if "view" in d.value.columns)
+    assert list(slides["title"]) == ["Naive", "Reduction"]
+    assert list(slides["view"]) == ["/design_costs?variant=googlenet&reduce_1x1=0",
+                                    "/architecture?variant=inception_v4&module=reduction_a"]
+    bad = "[lecture]\ntitle = 'x'\n[[view]]\nurl = 'nowhere'\ntitle = 'a'\n"
+    at.file_uploader(key="lecture_upload").set_value(("bad.toml", bad.encode(), "application/toml")).run()
+    assert not at.exception
+    assert any("bad.toml, view 1: The url names no page of the app" in e.value for e in at.error)

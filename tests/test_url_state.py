@@ -39,7 +39,7 @@ PAGES = {
     "accuracy": [("sidebar", "selectbox", "variant", "inception_v3"), ("sidebar", "selectbox", "weights", "imagenet"),
                  ("main", "radio", "acc_metric", "top-5"), ("main", "radio", "acc_x", "macs")] + LANGUAGE,
     "activations": [("sidebar", "toggle", "opt_aux_heads", True),
-                    ("main", "radio", "sample", "astronaut"), ("main", "radio", "resize", "stretch"),
+                    ("main", "selectbox", "sample", "astronaut"), ("main", "selectbox", "resize", "stretch"),
                     ("main", "selectbox", "module", "inception_4b"), ("main", "radio", "branch", "b3"),
                     ("main", "selectbox", "channel", "4th"), ("main", "slider", "overlay_alpha", 0.3),
                     ("main", "radio", "response_metric", "mean")] + LANGUAGE,
@@ -102,13 +102,13 @@ def test_an_upload_and_a_sample_never_disagree_about_the_photo():
     assert "sample: Coffee cup" in texts(at)
     at.file_uploader(key="upload").set_value(("mine.png", photo_png(), "image/png")).run()
     assert_clean(at)
-    assert at.radio(key="sample").value == "upload" and "your upload (mine.png)" in texts(at)
+    assert at.selectbox(key="sample").value == "upload" and "your upload (mine.png)" in texts(at)
     assert at.query_params["sample"] == "coffee"  # the upload cannot travel; the last sample does
-    at.radio(key="sample").set_value("astronaut").run()  # a sample picked while the upload is there
+    at.selectbox(key="sample").set_value("astronaut").run()  # a sample picked while the upload is there
     assert_clean(at)
     assert "sample: Astronaut" in texts(at) and "mine.png" not in " ".join(im.captions[0] for im in at.image[:1])
     assert at.query_params["sample"] == "astronaut"
-    at.radio(key="sample").set_value("upload").run()  # the upload is one click away
+    at.selectbox(key="sample").set_value("upload").run()  # the upload is one click away
     assert "your upload (mine.png)" in texts(at)
 
 
@@ -120,10 +120,10 @@ def test_the_channel_goes_back_to_the_strongest_when_the_photo_module_or_branch_
     assert at.selectbox(key="channel").value == pick and at.query_params["channel"] == str(pick)
     at.slider(key="overlay_alpha").set_value(0.8).run()  # anything else keeps the pick
     assert at.selectbox(key="channel").value == pick
-    for change in (lambda: at.radio(key="sample").set_value("rocket"),
+    for change in (lambda: at.selectbox(key="sample").set_value("rocket"),
                    lambda: at.radio(key="branch").set_value("b2"),
                    lambda: at.selectbox(key="module").set_value("inception_4c"),
-                   lambda: at.radio(key="resize").set_value("stretch"),
+                   lambda: at.selectbox(key="resize").set_value("stretch"),
                    lambda: at.sidebar.toggle(key="opt_batch_norm").set_value(True)):
         at.selectbox(key="channel").set_value(int(at.selectbox(key="channel").options[5].split()[0].lstrip("#"))).run()
         change().run()
@@ -131,3 +131,39 @@ def test_the_channel_goes_back_to_the_strongest_when_the_photo_module_or_branch_
         channel = at.selectbox(key="channel")
         assert channel.value == int(channel.options[0].split()[0].lstrip("#")), "not reset to the strongest"
     assert strongest is not None
+
+
+# --------------------------------------------------------------------------- the rest of the lecturer's list
+def test_a_tiny_photo_says_it_was_upscaled_and_maps_and_overlay_download_as_png():
+    import io
+
+    from PIL import Image
+
+    at = make_app("activations", variant="googlenet")
+    assert not [w for w in at.warning if "upscaled" in w.value]  # the sample photos are large enough
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 120, 40)).save(buf, format="PNG")
+    at.file_uploader(key="upload").set_value(("tiny.png", buf.getvalue(), "image/png")).run()
+    assert_clean(at)
+    warning = next(w.value for w in at.warning if "upscaled" in w.value)
+    assert "40×30 px" in warning and "224 px" in warning and "about 7×" in warning
+    keys = {b.key for b in at.get("download_button")}
+    assert {"dl_tiles_b1", "dl_tiles_b2", "dl_tiles_b3", "dl_tiles_b4", "dl_overlay"} <= keys
+
+
+def test_the_default_configuration_shows_a_neutral_delta():
+    at = make_app("design_costs", variant="googlenet")
+    params = next(m for m in at.metric if m.label == "Parameters")
+    assert params.delta == "±0" and params.proto.color == params.proto.MetricColor.GRAY
+    at.sidebar.toggle(key="opt_batch_norm").set_value(True).run()  # costs parameters: red
+    params = next(m for m in at.metric if m.label == "Parameters")
+    assert params.delta.startswith("+") and params.proto.color == params.proto.MetricColor.RED
+
+
+def test_pages_the_sidebar_does_not_change_say_so():
+    for page, folded in (("overview", True), ("accuracy", True), ("lecture", True), ("architecture", False),
+                         ("design_costs", False)):
+        at = make_app(page, variant="googlenet")
+        labels = [e.label for e in at.sidebar.expander]
+        assert ("Variant and design choices (they do not change this page)" in labels) is folded, page
+        assert at.sidebar.selectbox(key="variant").value == "googlenet"  # still there, still in the URL

@@ -89,9 +89,12 @@ def combos_figure(rows: list[dict], toggles: list[str], color_by: str, current: 
                                      marker=dict(size=26, symbol=symbol, color="black",
                                                  line=dict(width=3, color="black")),
                                      hovertext=[_combo_hover(r, toggles, tr)], hoverinfo="text"))
-    style(fig, title=tr("Every combination of the toggles (analytic cost model)"), height=540)
-    fig.update_xaxes(type="log", title=tr("parameters"))
-    fig.update_yaxes(type="log", title=tr("MACs per image"))
+    style(fig, title=tr("Every combination of the toggles (analytic cost model)"), height=560)
+    # the legend under the plot: on a phone the plot keeps the whole width
+    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0, yanchor="top"), margin=dict(b=150))
+    # log ticks at 1, 2 and 5 of each decade: readable on a phone as on a projector
+    fig.update_xaxes(type="log", title=tr("parameters"), dtick="D2")
+    fig.update_yaxes(type="log", title=tr("MACs per image"), dtick="D2")
     return fig
 
 

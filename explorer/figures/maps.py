@@ -3,6 +3,7 @@ which branch responds where."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 
 import numpy as np
@@ -113,3 +114,10 @@ def overlay(crop: np.ndarray, m: np.ndarray, alpha: float = 0.55) -> np.ndarray:
     heat = colormap(np.asarray(up, np.float32) / 255.0, _INFERNO).astype(np.float32)
     out = crop.astype(np.float32) * (1 - alpha) + heat * alpha
     return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """An RGB (or grey) uint8 image as PNG file bytes (for a download button)."""
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()

@@ -32,6 +32,66 @@ def style(fig, *, title: Optional[str] = None, height: int = 460):
     return fig
 
 
+TITLE_CHARS = 34  # a title line that fits a phone-wide chart (and half a projector's page)
+AXIS_CHARS = 28
+
+
+def _width(ch: str) -> int:
+    """Display width of a character in Latin letters: CJK and full-width forms take two."""
+    return 2 if "\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" else 1
+
+
+def wrap(text: str, chars: int = TITLE_CHARS) -> str:
+    """`text` broken into lines of at most `chars` (Plotly `<br>`): at spaces in Latin text, between
+    any two characters in Chinese. Existing `<br>` are kept."""
+    lines = []
+    for part in (text or "").split("<br>"):
+        line, width = "", 0
+        for word in _words(part):
+            w = sum(_width(c) for c in word)
+            if line and width + w > chars:
+                lines.append(line.rstrip())
+                line, width = word.lstrip(), sum(_width(c) for c in word.lstrip())
+            else:
+                line, width = line + word, width + w
+        lines.append(line.rstrip())
+    return "<br>".join(lines)
+
+
+def _words(text: str) -> list[str]:
+    """Break points: a Latin word with the space before it, or one CJK character."""
+    out, cur = [], ""
+    for ch in text:
+        if _width(ch) == 2 or (ch == " " and cur.strip()):
+            if cur:
+                out.append(cur)
+            cur = ch if ch == " " else ""
+            if _width(ch) == 2:
+                out.append(ch)
+        else:
+            cur += ch
+    return out + ([cur] if cur else [])
+
+
+def fit_titles(fig, chars: int = TITLE_CHARS):
+    """Wrap the title and the axis titles so that none is cut off on a narrow chart, making room
+    for the extra lines. Returns `fig`."""
+    title = fig.layout.title.text
+    if title and "<br>" not in title:
+        wrapped = wrap(title, chars)
+        fig.update_layout(title_text=wrapped)
+        extra = wrapped.count("<br>") * 27
+        if extra:
+            fig.update_layout(margin=dict(t=(fig.layout.margin.t or 75) + extra))
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        text = axis.title.text
+        if text and "<br>" not in text and len(text) > AXIS_CHARS:
+            axis.title.text = wrap(text, AXIS_CHARS)
+    if fig.layout.xaxis.title.text and "<br>" in fig.layout.xaxis.title.text:
+        fig.update_layout(margin=dict(b=(fig.layout.margin.b or 65) + 22))
+    return fig
+
+
 def high_contrast(fig):
     """The figure for a projector (lecture mode): black text a size larger, black axis lines,
     darker grid, bigger markers and thicker lines, outlined bars. Returns `fig`."""

@@ -9,7 +9,7 @@ from typing import Callable, Optional
 import streamlit as st
 
 import explorer
-from explorer.figures.style import high_contrast, plotly_config
+from explorer.figures.style import fit_titles, high_contrast, plotly_config
 from pages.ui import lectures, session, state
 from pages.ui.i18n import _
 
@@ -43,8 +43,9 @@ def page(url_keys: tuple[str, ...] = ()) -> Callable:
 
 
 def plot(fig, name: str, key: Optional[str] = None, **kw):
-    """st.plotly_chart with a PNG download button (modebar) named after the chart; high contrast in
-    lecture mode."""
+    """st.plotly_chart with a PNG download button (modebar) named after the chart; titles wrapped to
+    fit a narrow chart (a phone, half a projector's page); high contrast in lecture mode."""
+    fig = fit_titles(fig)
     if session.lecture_mode():
         fig = high_contrast(fig)
     return st.plotly_chart(fig, key=key or f"chart_{name}", config=plotly_config(name), theme=None, **kw)

@@ -149,7 +149,7 @@ def follow() -> None:
     view = found.views[index]
     st.session_state["_url_warnings"] = state.apply_url(dict(view.query))
     st.session_state[session.SLIDE] = index + 1
-    st.switch_page(router_page(view.page))
+    state.switch_to(router_page(view.page))
 
 
 def bar() -> None:
@@ -165,7 +165,7 @@ def bar() -> None:
     prev_col, title_col, next_col, end_col = st.columns([1, 8, 1, 1], vertical_alignment="center")
     prev_col.button("", key="lecture_prev", icon=":material/arrow_back:", on_click=step, args=(-1,),
                     disabled=n <= 1, help=_("Previous view (← or Page Up)"), width="stretch")
-    title_col.markdown(f"**{n} / {total} · {lec.in_language(view.title, lang)}**")
+    title_col.subheader(f"{n} / {total} · {lec.in_language(view.title, lang)}", anchor=False)
     next_col.button("", key="lecture_next", icon=":material/arrow_forward:", on_click=step, args=(1,),
                     disabled=n >= total, help=_("Next view (→ or Page Down)"), width="stretch")
     end_col.button("", key="lecture_end", icon=":material/close:", on_click=end, help=_("End the lecture"),

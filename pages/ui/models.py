@@ -14,7 +14,7 @@ import explorer
 from explorer.figures.fmt import fmt_params
 from explorer.inference.store import LoadedModel
 from explorer.inference.weights import OTHER_WEIGHTS, available_weights, cache_path
-from pages.ui.i18n import N_
+from pages.ui.i18n import N_, _
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES_DIR = ROOT / "assets" / "samples"
@@ -56,24 +56,42 @@ def get_model(view) -> LoadedModel:
     return entry
 
 
-def random_weights_banner(entry: LoadedModel, variant: str) -> None:
-    """Say plainly when predictions mean nothing, and how to get pretrained weights."""
-    if entry.pretrained:
-        return
+def weights_status(entry: LoadedModel, variant: str) -> tuple[bool, str, str]:
+    """(meaningful, a one-line banner, the details) of the weights a page runs, said plainly; also
+    writes what is actually loaded under the sidebar's Weights choice."""
     title = explorer.get_spec(variant).title
+    loaded_label(entry)
+    if entry.pretrained:
+        return True, _("ImageNet weights (Keras): the predictions are meaningful."), \
+            _("The weights are Keras's ImageNet file, from the Keras cache (`{path}`).").format(path=cache_path(variant))
     if entry.fallback:
-        how = f"The ImageNet weights could not be loaded: {entry.fallback}"
-    elif available_weights(variant):
-        how = (f"Choose **ImageNet (pretrained)** under *Weights* in the sidebar: the file is downloaded "
-               f"once (needs internet) and cached at `{cache_path(variant)}`. Offline, put the file "
-               f"there yourself.")
+        headline = _("No ImageNet weights (offline?): random weights, the top-5 means nothing.")
+        how = _("What happened: {reason}").format(reason=entry.fallback)
     else:
-        how = (f"Keras publishes no ImageNet weights for {title} ({OTHER_WEIGHTS.get(variant, '')}). "
-               f"Switch to **Inception-v3** or **Inception-ResNet-v2** with ImageNet weights, on a "
-               f"machine with internet or with the file already in the Keras cache (~/.keras/models).")
-    st.warning("**Random weights: the predictions below mean nothing.** The feature maps still show "
-               "how the architecture transforms the image, but no channel has learned anything. " + how,
-               icon=":material/warning:")
+        headline = _("Random weights: the top-5 means nothing.")
+        if available_weights(variant):
+            how = _("Choose **ImageNet (pretrained)** under *Weights* in the sidebar: the file is downloaded once "
+                    "(needs internet) and cached at `{path}`. Offline, put the file there yourself.").format(
+                path=cache_path(variant))
+        else:
+            how = _("Keras publishes no ImageNet weights for {title} ({why}). Switch to **Inception-v3** or "
+                    "**Inception-ResNet-v2** with ImageNet weights, on a machine with internet or with the file "
+                    "already in the Keras cache (~/.keras/models).").format(title=title, why=_(OTHER_WEIGHTS.get(variant, "")))
+    return False, headline, _("No channel has learned anything: the maps show the architecture, not what a "
+                              "trained network sees.") + " " + how
+
+
+def loaded_label(entry: LoadedModel) -> None:
+    """Under the sidebar's Weights choice: the weights actually loaded (not only those asked for)."""
+    slot = st.session_state.get("_weights_slot")
+    if slot is None:
+        return
+    if entry.pretrained:
+        slot.caption(_("Loaded: ImageNet (pretrained)."))
+    elif entry.fallback:
+        slot.caption(_("Loaded: **random** weights (the ImageNet file could not be loaded)."))
+    else:
+        slot.caption(_("Loaded: random weights."))
 
 
 # --------------------------------------------------------------------------- photos

@@ -29,11 +29,12 @@ class PageDef:
     title: str  # English, marked with N_(): shown as _(title)
     icon: str
     blurb: str  # one line for the Overview's list of pages (N_ too)
+    uses_view: bool = True  # False: the sidebar's variant and design choices do not change this page
 
 
 PAGES = (
     PageDef("overview", N_("Overview"), ":material/home:",
-            N_("Inception in a few lines and pictures, the six variants in one table")),
+            N_("Inception in a few lines and pictures, the six variants in one table"), uses_view=False),
     PageDef("architecture", N_("Architecture"), ":material/account_tree:",
             N_("any variant, module by module, with its branches")),
     PageDef("activations", N_("Activations"), ":material/visibility:",
@@ -41,11 +42,12 @@ PAGES = (
     PageDef("design_costs", N_("Design costs"), ":material/balance:",
             N_("what each design choice costs in parameters and compute")),
     PageDef("accuracy", N_("Accuracy"), ":material/leaderboard:",
-            N_("the published ImageNet results and ablations, with sources")),
+            N_("the published ImageNet results and ablations, with sources"), uses_view=False),
     PageDef("ablation", N_("Ablation lab"), ":material/science:",
             N_("measured accuracy of small networks, one design choice changed at a time")),
     PageDef("lecture", N_("Lecture"), ":material/co_present:",
-            N_("views of this app as slides: give the shipped lecture, or build and download your own")),
+            N_("views of this app as slides: give the shipped lecture, or build and download your own"),
+            uses_view=False),
 )
 HOME = "home"  # the default page's own url_path ("/" is where Streamlit serves it)
 
@@ -73,5 +75,6 @@ def main() -> None:
     current = st.navigation([page(HOME)] + [page(p.url_path) for p in PAGES])
     lectures.follow()
     lectures.projector_style()
-    st.session_state["_view"] = sidebar.render_sidebar()
+    name = "overview" if current.url_path in ("", HOME) else current.url_path
+    st.session_state["_view"] = sidebar.render_sidebar(next((p for p in PAGES if p.url_path == name), PAGES[0]))
     current.run()

@@ -117,6 +117,7 @@ def _variant_and_weights(sb) -> str:
     sb.selectbox("Weights", options, key="weights", format_func=WEIGHT_LABELS.get,
                  help="Pretrained weights make the predictions meaningful. Keras publishes ImageNet "
                       "weights for Inception-v3 and Inception-ResNet-v2.")
+    st.session_state["_weights_slot"] = sb.empty()  # a page that loads the model says what it got
     if options == ["random"]:
         sb.caption(f"No Keras ImageNet weights for {explorer.get_spec(v).title}: {OTHER_WEIGHTS.get(v, '')}.")
     elif st.session_state["weights"] == "imagenet" and not imagenet_cached(v):
@@ -125,7 +126,7 @@ def _variant_and_weights(sb) -> str:
     return v
 
 
-def _design_choices(sb, v: str) -> None:
+def _design_choices(sb, v: str, nested: bool = False) -> None:
     s = explorer.get_spec(v)
     sb.markdown("**Design choices**")
     presets = [name for name, _ in s.presets]
@@ -138,7 +139,7 @@ def _design_choices(sb, v: str) -> None:
     for name in state.MAIN_CHOICES:
         if name in s.applicable:
             _choice_widget(sb, s, name)
-    with sb.expander("More choices"):
+    with (sb.container() if nested else sb.expander("More choices")):  # expanders do not nest
         for name in state.MORE_CHOICES:
             if name in s.applicable:
                 _choice_widget(st, s, name)
@@ -184,19 +185,23 @@ def _lecture(sb) -> None:
                        icon=":material/co_present:", width="stretch"):
         st.session_state[session.TALK] = lectures.MINE
         st.session_state.pop("talk_pick", None)
-        st.switch_page(lectures.router_page("lecture"))
+        state.switch_to(lectures.router_page("lecture"))
 
 
-def render_sidebar() -> state.View:
-    """Draw the sidebar; the view every page follows. Never raises: a failure shows a short
-    message in the sidebar and the defaults."""
+def render_sidebar(page=None) -> state.View:
+    """Draw the sidebar; the view every page follows (`page`: the router's PageDef of the page shown;
+    on a page that the variant and the design choices do not change, they are folded away under a
+    heading that says so). Never raises: a failure shows a short message in the sidebar and the defaults."""
     sb = st.sidebar
     sb.markdown("### :material/hub: Inception Explorer")
     try:
         _language(sb)
         _lecture(sb)
+        if page is not None and not page.uses_view:
+            sb = sb.expander(_("Variant and design choices (they do not change this page)"),
+                             icon=":material/tune:")
         v = _variant_and_weights(sb)
-        _design_choices(sb, v)
+        _design_choices(sb, v, nested=sb is not st.sidebar)
         return _validated(sb, v)
     except Exception as e:  # noqa: BLE001 - never a traceback on the page
         log.exception("sidebar failed")

@@ -242,6 +242,14 @@ def view_params(page_keys: tuple[str, ...] = ()) -> dict:
     return out
 
 
+def switch_to(page) -> None:
+    """st.switch_page to `page` (an st.Page) with the view in its URL (a switch starts from an empty
+    query string; the page then adds its own keys)."""
+    params = view_params()
+    st.session_state["_url_written"] = params
+    st.switch_page(page, query_params=params)
+
+
 def sync_to_url(page_keys: tuple[str, ...] = ()) -> None:
     """Write the view (and the page's own keys) to the URL."""
     params = view_params(page_keys)
