@@ -44,7 +44,7 @@ DEEP_LINKS = {  # URL path -> the page's title (h1)
     "": "Inception Explorer", "overview": "Inception Explorer", "architecture": "Architecture: GoogLeNet",
     "activations": "Activations: what each branch sees", "design_costs": "Design costs: what each choice costs",
     "accuracy": "Accuracy: what the papers and model zoos report",
-    "ablation": "Ablation lab: what each design choice does to accuracy",
+    "ablation": "Ablation lab: what each design choice does to accuracy", "lecture": "Lecture: views as slides",
 }
 NOT_FOUND = re.compile(r"Page not found|does not seem to exist|no corresponding file")
 # Runs before the app's own scripts: records every moment the "Page not found" dialog is in the DOM.

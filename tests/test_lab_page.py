@@ -71,7 +71,11 @@ def test_page_renders_the_shipped_results():
     _no_errors(at)
     assert at.radio(key="lab_source").value == "shipped"
     charts = at.get("plotly_chart")
-    assert len(charts) >= 4  # accuracy vs params, vs MACs, published v3 Table 3, measured deltas
+    assert len(charts) >= 3  # accuracy vs params (or MACs: a radio in the URL), published v3 Table 3, deltas
+    assert "parameters" in json.loads(charts[0].proto.spec)["layout"]["xaxis"]["title"]["text"]
+    at.radio(key="lab_x").set_value("macs").run()
+    assert "MACs" in json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["xaxis"]["title"]["text"]
+    assert at.query_params["lab_x"] == "macs" and at.query_params["lab_source"] == "shipped"
     table = _table(at, "configuration")
     assert "baseline" in list(table["configuration"]) and len(table) >= 1
     text = _texts(at)
@@ -91,7 +95,7 @@ def test_page_renders_an_uploaded_results_file():
     assert table["accuracy % (mean)"].tolist() == pytest.approx([51.0, 61.0, 56.0])
     assert list(table["vs baseline (points)"]) == ["baseline", "+10.0", "+5.0"]
     charts = at.get("plotly_chart")
-    assert len(charts) >= 4
+    assert len(charts) >= 3
     spec = json.loads(charts[0].proto.spec)
     names = {t.get("name") for t in spec["data"]}
     assert {"baseline", "batch_norm=True", "aux_heads=True"} <= names

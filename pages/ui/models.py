@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 import explorer
-from explorer.figures.fmt import fmt_params
+from explorer.figures.fmt import human
 from explorer.inference.store import LoadedModel
 from explorer.inference.weights import OTHER_WEIGHTS, available_weights, cache_path
 from pages.ui.i18n import N_, _
@@ -44,10 +44,11 @@ def get_model(view) -> LoadedModel:
     if (view.variant, view.choices, view.weights, 0) in store:
         return store.get(view.variant, view.choices, view.weights)
     c = explorer.cost(view.variant, **view.kwargs)
-    what = (f"{explorer.get_spec(view.variant).title} ({fmt_params(c.params)}, input "
-            f"{view.choices.input_size} px)")
-    message = {"imagenet": f"Building {what} and loading its ImageNet weights (downloaded once if not cached)…",
-               "random": f"Building {what} with random weights…"}
+    what = _("{title} ({params} params, input {size} px)").format(
+        title=explorer.get_spec(view.variant).title, params=human(c.params), size=view.choices.input_size)
+    message = {"imagenet": _("Building {what} and loading its ImageNet weights (downloaded once if not cached)…").format(
+                   what=what),
+               "random": _("Building {what} with random weights…").format(what=what)}
     holder = st.empty()
     with st.spinner(message.get(view.weights, message["random"])):
         entry = store.get(view.variant, view.choices, view.weights,

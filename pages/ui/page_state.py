@@ -28,6 +28,7 @@ PAGE_KEYS = {
     "response_metric": UrlKey(str),  # Activations
     "cost_metric": UrlKey(str), "color_by": UrlKey(str),  # Design costs
     "acc_metric": UrlKey(str), "acc_x": UrlKey(str),  # Accuracy
+    "lab_source": UrlKey(str, local=("upload", "live")), "lab_x": UrlKey(str),  # Ablation lab
 }
 
 
@@ -49,21 +50,43 @@ def seed(key: str, default, valid=None) -> None:
 
 
 def remember(*keys: str) -> None:
-    """After a page widget renders: keep its value for the page's next visit and for the URL (a
-    session-only value, such as the uploaded photo, leaves the last shareable one in place)."""
-    kept = keep()
+    """After a page widget renders: keep its value for the page's next visit, and its last shareable
+    value for the URL (a session-only value, such as the uploaded photo, is kept for the visit but
+    leaves the last shareable one in place)."""
+    kept_values = keep()
     for key in keys:
-        if key in st.session_state and st.session_state[key] not in local_values(key):
-            kept[key] = st.session_state[key]
+        if key in st.session_state:
+            value = st.session_state[key]
+            kept_values[key] = value
+            if value not in local_values(key):
+                kept_values[_shareable(key)] = value
 
 
 def local_values(key: str) -> tuple:
     return PAGE_KEYS[key].local if key in PAGE_KEYS else ()
 
 
+def _shareable(key: str) -> str:
+    return f"{key}@url"
+
+
 def kept(key: str, default=None):
-    """The last shareable value of a page widget (what the URL says)."""
-    return keep().get(key, default)
+    """The last shareable value of a page widget (what the URL says), else `default`."""
+    return keep().get(_shareable(key), default)
+
+
+def set_kept(key: str, value) -> None:
+    """Keep `value` for a page widget as if it had been picked (a URL, another page's button)."""
+    keep()[key] = value
+    if value not in local_values(key):
+        keep()[_shareable(key)] = value
+
+
+def forget(key: str) -> None:
+    """Drop everything kept for a page widget (its page starts it from the default)."""
+    st.session_state.pop(key, None)
+    keep().pop(key, None)
+    keep().pop(_shareable(key), None)
 
 
 def forget_when_changed(key: str, context) -> None:
@@ -72,14 +95,13 @@ def forget_when_changed(key: str, context) -> None:
     starts again from its default. A view read from a URL sets the value for whatever context comes."""
     marker = f"_{key}_context"
     if st.session_state.get(marker, context) != context:
-        st.session_state.pop(key, None)
-        keep().pop(key, None)
+        forget(key)
     st.session_state[marker] = context
 
 
 def open_with(key: str, value) -> None:
     """Open another page with its widget `key` set to `value` (e.g. the Overview's sample photo)."""
-    keep()[key] = value
+    set_kept(key, value)
     st.session_state.pop(key, None)
 
 

@@ -26,7 +26,7 @@ def pickers(columns) -> None:
     upload = st.session_state.get("upload")  # read before its widget: the list offers it
     options = list(models.SAMPLES) + ([UPLOAD] if upload is not None else [])
     photo_col, fit_col, upload_col = columns
-    state.seed("sample", models.DEFAULT_SAMPLE, valid=options)
+    state.seed("sample", state.kept("sample", models.DEFAULT_SAMPLE), valid=options)
     photo_col.selectbox(_("Photo"), options, key="sample", format_func=lambda k: (
         _("your upload ({name})").format(name=upload.name) if k == UPLOAD else _(models.SAMPLES[k])))
     state.remember("sample")

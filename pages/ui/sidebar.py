@@ -17,8 +17,9 @@ from pages.ui.i18n import N_, _
 log = logging.getLogger("inception_explorer")
 
 WIDTHS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
-PRESET_PROMPT = "(choose…)"
-WEIGHT_LABELS = {"imagenet": "ImageNet (pretrained)", "random": "random (untrained)"}
+PRESET_PROMPT = "(choose…)"  # the preset picker's "nothing picked" (shown as _(PRESET_LABEL))
+PRESET_LABEL = N_("(choose…)")
+WEIGHT_LABELS = {"imagenet": N_("ImageNet (pretrained)"), "random": N_("random (untrained)")}
 FACTORIZE_MID_LABELS = {"sqrt": N_("√(r·f): even steps (paper)"), "out": N_("f at once"), "in": N_("f last")}
 HEAD_LABELS = {"gap": N_("global avg pool"), "fc": N_("flatten + FC")}
 KERNEL_LABELS = {5: N_("5x5 (paper)"), 3: N_("3x3 (shipped)")}
@@ -28,40 +29,40 @@ BIAS_LABELS = {"auto": N_("auto"), "on": N_("on"), "off": N_("off")}
 def label(name: str) -> str:
     """A choice's short label (`explorer.CHOICE_LABELS`), capitalised for a widget unless it starts
     with a kernel shape ("nxn as 1xn + nx1")."""
-    text = CHOICE_LABELS.get(name, name)
+    text = _(CHOICE_LABELS.get(name, name))
     return text if re.match(r"[a-z0-9]x[a-z0-9]", text) else text[:1].upper() + text[1:]
 
 
 def _radio(options, format_func=None):
     def draw(container, key: str, name: str, spec) -> None:
-        container.radio(label(name), options, key=key, help=CHOICE_HELP.get(name), horizontal=True,
+        container.radio(label(name), options, key=key, help=_(CHOICE_HELP.get(name, "")), horizontal=True,
                         format_func=format_func or str)
     return draw
 
 
 def _residual_scale(container, key: str, name: str, spec) -> None:
-    container.text_input(label(name), key=key, help=CHOICE_HELP[name] + " (e.g. 0.17, 0.10, 0.20)",
+    container.text_input(label(name), key=key, help=_(CHOICE_HELP[name]) + " " + _("(e.g. 0.17, 0.10, 0.20)"),
                          disabled=not st.session_state.get(state.widget_key("residual"), True))
 
 
 def _width(container, key: str, name: str, spec) -> None:
     options = sorted(set(WIDTHS) | {float(st.session_state[key])})
-    container.select_slider(label(name), options=options, key=key, help=CHOICE_HELP[name])
+    container.select_slider(label(name), options=options, key=key, help=_(CHOICE_HELP[name]))
 
 
 def _number(low: int, high: int):
     def draw(container, key: str, name: str, spec) -> None:
         container.number_input(label(name), min_value=low, max_value=high, step=1, key=key,
-                               help=CHOICE_HELP[name])
+                               help=_(CHOICE_HELP[name]))
     return draw
 
 
 def _table(container, key: str, name: str, spec) -> None:
-    container.selectbox(label(name), [t for t, _ in spec.tables], key=key, help=CHOICE_HELP[name])
+    container.selectbox(label(name), [t for t, _t in spec.tables], key=key, help=_(CHOICE_HELP[name]))
 
 
 def _toggle(container, key: str, name: str, spec) -> None:
-    container.toggle(label(name), key=key, help=CHOICE_HELP[name])
+    container.toggle(label(name), key=key, help=_(CHOICE_HELP[name]))
 
 
 # One widget per design choice (tests/test_routing.py checks that every choice has one).
@@ -95,7 +96,7 @@ def _preset_picked() -> None:
 
 def matching_preset(variant: str, c) -> Optional[str]:
     s = explorer.get_spec(variant)
-    for name, _ in s.presets:
+    for name, _changes in s.presets:
         try:
             if explorer.choices(variant, **s.preset(name)) == c:
                 return name
@@ -108,42 +109,42 @@ def _variant_and_weights(sb) -> str:
     variants = explorer.list_variants()
     if st.session_state.get("variant") not in variants:
         st.session_state["variant"] = state.DEFAULT_VARIANT
-    sb.selectbox("Variant", variants, key="variant", format_func=lambda v: explorer.get_spec(v).title,
-                 on_change=state.on_variant_change, help="Every page follows this variant.")
+    sb.selectbox(_("Variant"), variants, key="variant", format_func=lambda v: explorer.get_spec(v).title,
+                 on_change=state.on_variant_change, help=_("Every page follows this variant."))
     v = st.session_state["variant"]
     options = ["random"] + available_weights(v)
     if st.session_state.get("weights") not in options:
         st.session_state["weights"] = state.default_weights(v)
-    sb.selectbox("Weights", options, key="weights", format_func=WEIGHT_LABELS.get,
-                 help="Pretrained weights make the predictions meaningful. Keras publishes ImageNet "
-                      "weights for Inception-v3 and Inception-ResNet-v2.")
+    sb.selectbox(_("Weights"), options, key="weights", format_func=lambda w: _(WEIGHT_LABELS[w]),
+                 help=_("Pretrained weights make the predictions meaningful. Keras publishes ImageNet "
+                        "weights for Inception-v3 and Inception-ResNet-v2."))
     st.session_state["_weights_slot"] = sb.empty()  # a page that loads the model says what it got
     if options == ["random"]:
-        sb.caption(f"No Keras ImageNet weights for {explorer.get_spec(v).title}: {OTHER_WEIGHTS.get(v, '')}.")
+        sb.caption(_("No Keras ImageNet weights for {title}: {why}.").format(
+            title=explorer.get_spec(v).title, why=_(OTHER_WEIGHTS.get(v, ""))))
     elif st.session_state["weights"] == "imagenet" and not imagenet_cached(v):
-        sb.caption("Not in the Keras cache yet: downloaded once when a page needs the model "
-                   "(needs internet).")
+        sb.caption(_("Not in the Keras cache yet: downloaded once when a page needs the model (needs internet)."))
     return v
 
 
 def _design_choices(sb, v: str, nested: bool = False) -> None:
     s = explorer.get_spec(v)
-    sb.markdown("**Design choices**")
-    presets = [name for name, _ in s.presets]
+    sb.markdown("**" + _("Design choices") + "**")
+    presets = [name for name, _c in s.presets]
     if presets:
         if st.session_state.get("preset") not in [PRESET_PROMPT] + presets:
             st.session_state["preset"] = PRESET_PROMPT
-        sb.selectbox("Start from a shipped configuration", [PRESET_PROMPT] + presets, key="preset",
-                     on_change=_preset_picked,
-                     help="Sets every design choice to what that reference ships; then toggle freely.")
+        sb.selectbox(_("Start from a shipped configuration"), [PRESET_PROMPT] + presets, key="preset",
+                     on_change=_preset_picked, format_func=lambda n: _(PRESET_LABEL) if n == PRESET_PROMPT else n,
+                     help=_("Sets every design choice to what that reference ships; then toggle freely."))
     for name in state.MAIN_CHOICES:
         if name in s.applicable:
             _choice_widget(sb, s, name)
-    with (sb.container() if nested else sb.expander("More choices")):  # expanders do not nest
+    with (sb.container() if nested else sb.expander(_("More choices"))):  # expanders do not nest
         for name in state.MORE_CHOICES:
             if name in s.applicable:
                 _choice_widget(st, s, name)
-    sb.button("Reset to the variant's defaults", key="reset_choices", on_click=state.reset_choices,
+    sb.button(_("Reset to the variant's defaults"), key="reset_choices", on_click=state.reset_choices,
               width="stretch")
 
 
@@ -155,11 +156,11 @@ def _validated(sb, v: str) -> state.View:
         error = str(e)
     if c is not None:
         preset = matching_preset(v, c)
-        sb.caption(f"Matches the **{preset}** configuration." if preset else
-                   "Custom configuration (differs from every preset).")
+        sb.caption(_("Matches the **{preset}** configuration.").format(preset=preset) if preset else
+                   _("Custom configuration (differs from every preset)."))
     else:
         sb.error(error)
-    sb.caption(f"Device: {models.device_info()['summary']}")
+    sb.caption(_("Device: {device}").format(device=models.device_info()["summary"]))
     return state.View(v, c, error, st.session_state["weights"])
 
 
@@ -205,5 +206,6 @@ def render_sidebar(page=None) -> state.View:
         return _validated(sb, v)
     except Exception as e:  # noqa: BLE001 - never a traceback on the page
         log.exception("sidebar failed")
-        sb.error(f"The sidebar could not be drawn ({type(e).__name__}: {e}); showing the defaults.")
+        sb.error(_("The sidebar could not be drawn ({error}); showing the defaults.").format(
+            error=f"{type(e).__name__}: {e}"))
         return state.View(state.DEFAULT_VARIANT, None, str(e), "random")

@@ -23,8 +23,8 @@ from explorer.inference.weights import available_weights, imagenet_cached
 from explorer.zoo.choices import changed, format_choice, parse_choice
 from pages.ui import session
 from pages.ui.i18n import _
-from pages.ui.page_state import (PAGE_KEYS, UrlKey, forget_when_changed, keep, kept, local_values,  # noqa: F401
-                                 open_with, remember, seed)
+from pages.ui.page_state import (PAGE_KEYS, UrlKey, forget, forget_when_changed, keep, kept,  # noqa: F401
+                                 local_values, open_with, remember, seed, set_kept)
 
 DEFAULT_VARIANT = "inception_v3"
 # Design-choice widgets: the main toggles in the sidebar, the rest under "More choices".
@@ -147,15 +147,13 @@ def _apply_choices(qp: dict, variant: str, warnings: list) -> None:
 def _apply_page_keys(qp: dict, warnings: list) -> None:
     """The URL is the view: a page key it names takes that value, one it leaves out goes back to
     the page's default (and the channel picked for another photo or module no longer applies)."""
-    kept = keep()
     st.session_state.pop("_channel_context", None)
     for key, url_key in PAGE_KEYS.items():
-        st.session_state.pop(key, None)
-        kept.pop(key, None)
+        forget(key)
         if key not in qp:
             continue
         try:
-            kept[key] = url_key.kind(qp[key])
+            set_kept(key, url_key.kind(qp[key]))
             st.session_state.setdefault("_from_url", set()).add(key)
         except ValueError:
             warnings.append(_("{key}={value} is not a {kind}: ignored.").format(key=key, value=repr(qp[key]),
@@ -230,13 +228,13 @@ def view_params(page_keys: tuple[str, ...] = ()) -> dict:
             value = (value, value, value)
         if value != getattr(s.defaults, name):
             out[name] = format_choice(name, value)
-    kept = keep()
+    kept_values = keep()
     for key in page_keys:
         if key == "talk":  # the Lecture page shows the lecture picked (a session key)
             continue
-        value = st.session_state.get(key, kept.get(key))
+        value = st.session_state.get(key, kept_values.get(key))
         if value in local_values(key):
-            value = kept.get(key)
+            value = kept(key)
         if value is not None:
             out[key] = str(value)
     return out
