@@ -122,6 +122,7 @@ def test_a_phone_gets_the_sidebar_folded_and_readable_charts(server):
             sidebar = page.locator("[data-testid='stSidebar']")
             assert sidebar.get_attribute("data-collapsed") == "true", "the sidebar covers the phone's screen"
             _assert_no_errors(page, "design costs on a phone")
+            page.locator(".st-key-combos_chart .xtick text").first.wait_for(timeout=60_000)  # Plotly draws late
             # the combinations scatter's log-axis ticks do not run into each other
             overlaps = page.evaluate("""() => {
               const out = [];

@@ -21,6 +21,10 @@ SURVEY_TERMS = {  # the survey's own words for its key ideas
     "1x1 reductions": "1×1 卷积降维", "auxiliary heads": "辅助分类器", "global avg pool": "全局平均池化",
     "batch norm": "批归一化", "inception": "Inception 模块",
 }
+SURVEY_TERMS_WITHIN = {  # labels that carry the term
+    "factorisation width": "卷积分解", "5x5 as two 3x3": "分解", "nxn as 1xn + nx1": "分解",
+    "residual scales (A, B, C)": "残差缩放",
+}
 
 
 def test_every_ui_string_is_in_both_catalogues():
@@ -64,6 +68,8 @@ def test_translation_calls_take_plain_literals():
 def test_chinese_uses_the_surveys_terms():
     for en, zh in SURVEY_TERMS.items():
         assert i18n.translate(en, "zh") == zh
+    for en, zh in SURVEY_TERMS_WITHIN.items():
+        assert zh in i18n.translate(en, "zh"), (en, i18n.translate(en, "zh"))
     assert i18n.translate("1x1 reductions", "en") == "1x1 reductions"
     assert i18n.translate("not in any catalogue", "zh") == "not in any catalogue"
 

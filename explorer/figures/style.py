@@ -41,6 +41,11 @@ def _width(ch: str) -> int:
     return 2 if "\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" else 1
 
 
+def display_width(text: str) -> int:
+    """Width of `text` in Latin letters (a Chinese character counts two)."""
+    return sum(_width(c) for c in text)
+
+
 def wrap(text: str, chars: int = TITLE_CHARS) -> str:
     """`text` broken into lines of at most `chars` (Plotly `<br>`): at spaces in Latin text, between
     any two characters in Chinese. Existing `<br>` are kept."""
@@ -48,26 +53,41 @@ def wrap(text: str, chars: int = TITLE_CHARS) -> str:
     for part in (text or "").split("<br>"):
         line, width = "", 0
         for word in _words(part):
-            w = sum(_width(c) for c in word)
+            w = display_width(word)
             if line and width + w > chars:
                 lines.append(line.rstrip())
-                line, width = word.lstrip(), sum(_width(c) for c in word.lstrip())
+                line, width = word.lstrip(), display_width(word.lstrip())
             else:
                 line, width = line + word, width + w
         lines.append(line.rstrip())
     return "<br>".join(lines)
 
 
+NO_LINE_START = set("，。、；：！？）」』》％")  # Chinese punctuation that never starts a line
+NO_LINE_END = set("（「『《")  # nor ends one
+
+
 def _words(text: str) -> list[str]:
-    """Break points: a Latin word with the space before it, or one CJK character."""
+    """Break points: a Latin word with the space before it, or one CJK character; a closing
+    punctuation mark stays with what comes before it, an opening one with what follows."""
     out, cur = [], ""
     for ch in text:
-        if _width(ch) == 2 or (ch == " " and cur.strip()):
+        if ch in NO_LINE_START and (cur or out):
+            if cur:
+                cur += ch
+            else:
+                out[-1] += ch
+        elif ch in NO_LINE_END:
             if cur:
                 out.append(cur)
-            cur = ch if ch == " " else ""
-            if _width(ch) == 2:
-                out.append(ch)
+            cur = ch
+        elif _width(ch) == 2:
+            opening = cur.strip() and all(c in NO_LINE_END for c in cur.strip())
+            out += [cur + ch] if opening else [w for w in (cur, ch) if w]
+            cur = ""
+        elif ch == " " and cur.strip():
+            out.append(cur)
+            cur = " "
         else:
             cur += ch
     return out + ([cur] if cur else [])
@@ -85,7 +105,7 @@ def fit_titles(fig, chars: int = TITLE_CHARS):
             fig.update_layout(margin=dict(t=(fig.layout.margin.t or 75) + extra))
     for axis in (fig.layout.xaxis, fig.layout.yaxis):
         text = axis.title.text
-        if text and "<br>" not in text and len(text) > AXIS_CHARS:
+        if text and "<br>" not in text and display_width(text) > AXIS_CHARS:
             axis.title.text = wrap(text, AXIS_CHARS)
     if fig.layout.xaxis.title.text and "<br>" in fig.layout.xaxis.title.text:
         fig.update_layout(margin=dict(b=(fig.layout.margin.b or 65) + 22))

@@ -194,7 +194,7 @@ def render_sidebar(page=None) -> state.View:
     on a page that the variant and the design choices do not change, they are folded away under a
     heading that says so). Never raises: a failure shows a short message in the sidebar and the defaults."""
     sb = st.sidebar
-    sb.markdown("### :material/hub: Inception Explorer")
+    sb.markdown("### :material/hub: " + _("Inception Explorer"))
     try:
         _language(sb)
         _lecture(sb)
