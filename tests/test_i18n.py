@@ -43,20 +43,24 @@ def test_the_extractor_finds_the_pages_and_the_figures_and_the_library():
 
 def test_the_check_fails_on_a_missing_or_broken_entry(tmp_path, monkeypatch):
     """The catalogue check itself can fail: a missing string, a fuzzy or untranslated entry, a lost
-    placeholder, an entry nothing uses."""
+    placeholder, an entry nothing uses, a "translation" left in English."""
     for lang, body in (("en", 'msgid "{n} filters"\nmsgstr ""\n'),
                        ("zh", '#, fuzzy\nmsgid "{n} filters"\nmsgstr "{n} 个滤波器"\n\n'
                               'msgid "{n} models"\nmsgstr "模型"\n\nmsgid "stale"\nmsgstr "旧"\n\n'
-                              'msgid "MACs"\nmsgstr ""\n')):
+                              'msgid "MACs"\nmsgstr ""\n\nmsgid "Mean activation"\nmsgstr "Mean activation"\n\n'
+                              'msgid "top-5 %"\nmsgstr "top-5 %"\n')):
         path = tmp_path / lang / "LC_MESSAGES" / "messages.po"
         path.parent.mkdir(parents=True)
         path.write_text('msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n' + body, encoding="utf-8")
     monkeypatch.setattr(catalogues, "LOCALE_DIR", tmp_path)
-    monkeypatch.setattr(catalogues, "messages", lambda: {m: "test" for m in ("{n} filters", "{n} models", "MACs")})
+    monkeypatch.setattr(catalogues, "messages", lambda: {m: "test" for m in ("{n} filters", "{n} models", "MACs", "Mean activation",
+                                                                         "top-5 %")})
     problems = set(catalogues.problems())
     assert problems == {"en: missing '{n} models' (test)", "en: missing 'MACs' (test)",
                         "zh: fuzzy '{n} filters' (test)", "zh: placeholders differ in '{n} models': []",
-                        "zh: untranslated 'MACs' (test)", "zh: not used any more 'stale'"}
+                        "zh: untranslated 'MACs' (test)", "zh: not used any more 'stale'",
+                        "en: missing 'Mean activation' (test)", "en: missing 'top-5 %' (test)",
+                        "zh: still English 'Mean activation': 'Mean activation'"}  # "top-5 %" keeps its term
     assert catalogues.placeholders("{n} 个滤波器") == {"n"} and catalogues.placeholders("100%") == set()
 
 

@@ -155,8 +155,24 @@ def problems() -> list[str]:
                 out.append(f"{lang}: {'fuzzy' if m.fuzzy else 'untranslated'} {msgid!r} ({where})")
             elif m.string and placeholders(m.string) != placeholders(msgid):
                 out.append(f"{lang}: placeholders differ in {msgid!r}: {sorted(placeholders(m.string))}")
+            elif lang == "zh" and still_english(m.string):
+                out.append(f"zh: still English {msgid!r}: {m.string!r}")
         out += [f"{lang}: not used any more {m!r}" for m in sorted(set(have) - set(wanted))]
     return out
+
+
+CHINESE = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
+# Words a Chinese text keeps as they are: names, units, libraries and the papers' own abbreviations.
+KEPT_ENGLISH = {"RMSProp", "Cadene", "pretrainedmodels", "MACs", "PNG", "dropout", "keras", "applications",
+                "InceptionV3", "InceptionResNetV2", "Stem", "timm", "top"}
+
+
+def still_english(text: str) -> bool:
+    """True for a 'translation' with no Chinese in it that is more than kept names and units."""
+    if CHINESE.search(text):
+        return False
+    plain = re.sub(r"`[^`]*`|\{[^}]*\}|https?://\S+", " ", text)
+    return any(w not in KEPT_ENGLISH for w in re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", plain))
 
 
 FSTRING_CALL = re.compile(r"\b(?:_|N_|tr)\(\s*f[\"']")
