@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Optional
 
 from explorer.inference.weights.fetch import (DOWNLOAD_TIMEOUT_S, WeightsError, archive_path, cached,  # noqa: F401
-                                              checkpoint_prefix, fetch, import_file, keras_home, records)
+                                              checkpoint_prefix, import_file, keras_home, records)
+from explorer.inference.weights.fetch import fetch as fetch_weights
 from explorer.inference.weights.keras_files import (copy_weights, heads_trained, keep_weights,  # noqa: F401
                                                     keras_load_error, load_keras_file)
 from explorer.inference.weights.sources import (NO_WEIGHTS, WeightSource, get_source, implied_choices,  # noqa: F401
@@ -41,7 +42,7 @@ class Plan:
         """The file to read, fetched into the cache first when it comes from a source."""
         if self.path is not None:
             return self.path
-        return fetch(self.source)
+        return fetch_weights(self.source)
 
     def load(self, model, path: Path, n_aux: int) -> tuple[bool, ...]:
         """Load into `model`; returns which heads are trained (main first, then each aux head)."""
@@ -135,7 +136,7 @@ def _tarball_checkpoint(path: Path) -> Path:
 
     known = [s for s in weight_sources() if s.file == path.name]
     if known:
-        return checkpoint_prefix(import_file(path)) if not cached(known[0]) else fetch(known[0])
+        return checkpoint_prefix(import_file(path)) if not cached(known[0]) else fetch_weights(known[0])
     dest = models_dir() / "tf_slim" / path.name.split(".")[0]
     extract_tarball(path, dest)
     return find_checkpoint(dest)
