@@ -211,9 +211,10 @@ def test_cli_summary_predict_activations(tmp_path):
     assert data["params"] == 13_378_280 and data["modules"][1]["module"] == "inception_3a"
     img = tmp_path / "photo.png"
     photo_like().save(img)
-    r = _run("predict", str(img), "--variant", "googlenet", "--choice", "aux_heads", "true")
+    r = _run("predict", str(img), "--variant", "googlenet", "--aux-heads")
     assert r.returncode == 0, r.stderr
-    assert "random weights" in r.stdout and "main:" in r.stdout and "aux_2:" in r.stdout
+    assert "random weights" in r.stdout and "main, untrained" in r.stdout
+    assert "aux_2 (after inception_4d), untrained" in r.stdout.splitlines()[2]  # the heads side by side
     out = tmp_path / "acts"
     r = _run("activations", str(img), "--variant", "googlenet", "--out", str(out))
     assert r.returncode == 0, r.stderr
@@ -224,7 +225,7 @@ def test_cli_summary_predict_activations(tmp_path):
     bad.write_text("not an image")
     r = _run("predict", str(bad), "--variant", "googlenet")
     assert r.returncode == 2 and "not an image" in r.stderr.lower() and "Traceback" not in r.stderr
-    for sub in ("predict", "activations", "summary"):
+    for sub in ("predict", "activations", "summary", "weights"):
         r = _run(sub, "--help")
         assert r.returncode == 0 and "usage" in r.stdout
 

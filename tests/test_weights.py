@@ -279,3 +279,28 @@ def test_random_rebuilds_list_the_layers_a_toggle_changed():
                 not any(layer.name.startswith(n.rsplit("__", 1)[0]) for n in new):
             for a, b in zip(layer.get_weights(), plain.model.get_layer(layer.name).get_weights()):
                 np.testing.assert_array_equal(a, b, err_msg=layer.name)
+
+
+@pytest.mark.slow
+def test_cli_weights_import_list_and_predict_with_trained_marks(v1, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "home"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    source = W.get_source("googlenet", "tf_slim")
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, env=env,
+                              timeout=300)
+
+    r = run("weights", "import", str(tarball(v1[1], tmp_path, source.file)))
+    assert r.returncode == 0 and "SHA-256" in r.stdout and "googlenet" in r.stdout, r.stderr
+    r = run("weights", "list")
+    line = next(x for x in r.stdout.splitlines() if x.startswith("googlenet"))
+    assert "cached, SHA-256" in line and "imported" in line and "69.8 / 89.6" in line
+    assert "inception_resnet_v1: no public ImageNet checkpoint" in r.stdout
+    r = run("predict", "assets/samples/chelsea.jpg", "--variant", "googlenet", "--weights", "imagenet", "--aux-heads",
+            "--choice", "input_size", "96")
+    assert r.returncode == 0, r.stderr
+    assert "weights: tf_slim" in r.stdout and "main, trained" in r.stdout and "aux_1 (after inception_4a), untrained" in r.stdout

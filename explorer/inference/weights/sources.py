@@ -119,8 +119,8 @@ SOURCES: tuple[WeightSource, ...] = (
 )
 
 NO_WEIGHTS = {
-    "inception_resnet_v1": "no public ImageNet checkpoint of Inception-ResNet-v1 exists (the paper's authors "
-                           "published Inception-ResNet-v2 only; Keras and TF-slim ship none)",
+    "inception_resnet_v1": "no public ImageNet checkpoint of Inception-ResNet-v1 exists (neither "
+                           "keras.applications nor the TF-slim model zoo ships one; they ship Inception-ResNet-v2)",
 }
 
 
