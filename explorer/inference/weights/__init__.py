@@ -20,6 +20,7 @@ from explorer.inference.weights.fetch import fetch as fetch_weights
 from explorer.inference.weights.keras_files import (copy_weights, heads_trained, keep_weights,  # noqa: F401
                                                     keras_load_error, load_keras_file)
 from explorer.inference.weights.sources import (NO_WEIGHTS, WeightSource, get_source, implied_choices,  # noqa: F401
+                                                markdown_table, table_rows,
                                                 no_weights_why, weight_sources)
 
 SLIM_SUFFIXES = (".tar.gz", ".tgz", ".tar")

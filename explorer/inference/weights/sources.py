@@ -14,7 +14,7 @@ from typing import Optional
 
 from explorer.zoo import published
 from explorer.zoo.choices import Choices
-from explorer.zoo.variants import get_spec
+from explorer.zoo.variants import get_spec, list_variants
 
 KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 SLIM_URL = "http://download.tensorflow.org/models/"
@@ -163,3 +163,31 @@ def implied_choices(source: WeightSource, given: dict, defaults: Choices) -> dic
                          f"{'; '.join(conflicts)}. The weights imply their architecture: leave these choices "
                          f"out, or use weights=None (random). Received: {', '.join(f'{k}={v!r}' for k, v in given.items())}")
     return {**implied, **given}
+
+
+def table_rows() -> list[dict]:
+    """One row per variant and source (variants without weights say why): what the Overview and
+    the README's "Pretrained weights" table show."""
+    rows = []
+    for variant in list_variants():
+        title = get_spec(variant).title
+        for s in weight_sources(variant):
+            a = s.accuracy
+            rows.append({"variant": title, "source": s.title, "heads trained": s.heads,
+                         "top-1 / top-5 %": "—" if a is None else f"{a.top1:.1f} / {a.top5:.1f}",
+                         "accuracy source": "" if a is None else a.citation, "size": s.size_text,
+                         "file": s.file, "url": s.url})
+        if not weight_sources(variant):
+            rows.append({"variant": title, "source": "none", "heads trained": "—", "top-1 / top-5 %": "—",
+                         "accuracy source": "", "size": "—", "file": "", "url": no_weights_why(variant)})
+    return rows
+
+
+def markdown_table() -> str:
+    """The README's "Pretrained weights" table (tests/test_weights.py checks the README holds it)."""
+    lines = ["| variant | source | heads trained | top-1 / top-5 % | size | file |", "|---|---|---|---|---|---|"]
+    for r in table_rows():
+        file = f"[`{r['file']}`]({r['url']})" if r["file"] else r["url"]
+        lines.append(f"| {r['variant']} | {r['source']} | {r['heads trained']} | {r['top-1 / top-5 %']} | "
+                     f"{r['size']} | {file} |")
+    return "\n".join(lines)
