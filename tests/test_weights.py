@@ -78,6 +78,16 @@ def test_sources_are_data_with_what_is_trained_and_the_published_accuracy():
         explorer.build("googlenet", input_size=64, weights="keras")
 
 
+def test_the_readme_table_is_generated_from_the_sources():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = readme.index("<!-- weights-table: explorer.inference.weights.markdown_table() -->\n")
+    table = readme[readme.index("\n", start) + 1:readme.index("\n<!-- /weights-table -->")]
+    assert table == W.markdown_table()
+    assert "| Inception-v4 | TF-slim inception_v4 | main + auxiliary heads | 80.2 / 95.2 |" in table
+
+
 def test_imagenet_prefers_trained_aux_heads_then_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     assert W.best_source("inception_v3", aux_heads=True).name == "tf_slim"
