@@ -39,6 +39,15 @@ class Recorder:
         self.vars[f"{base}/weights"] = (cin, cout)
         self.vars[f"{base}/biases"] = (cout,)
 
+    def heads(self, aux_in: int, aux_conv: str, aux_logits: str, cin: int) -> dict:
+        """AuxLogits (avg pool, 1x1 conv 128, 5x5 conv 768, fully connected) and Logits/Logits."""
+        with self.scope("AuxLogits"):
+            self.conv(aux_conv, self.conv("Conv2d_1b_1x1", aux_in, 128, 1), 768, 5)
+            self.fc(aux_logits, 768, 1001)
+        with self.scope("Logits"):
+            self.fc("Logits", cin, 1001)
+        return self.vars
+
     def branch(self, i: int, cin: int, convs) -> int:
         """Branch_i: convs [(name, out, kernel)] in sequence. Returns the branch's output channels."""
         with self.scope(f"Branch_{i}"):
@@ -100,12 +109,7 @@ def inception_v4() -> dict:
                  + _pair(r, 2, c, [("Conv2d_0a_1x1", 384, 1), ("Conv2d_0b_3x1", 448, (3, 1)),
                                    ("Conv2d_0c_1x3", 512, (1, 3))], "Conv2d_0d_1x3", "Conv2d_0e_3x1", 256)
                  + r.branch(3, c, [("Conv2d_0b_1x1", 256, 1)]))
-    with r.scope("AuxLogits"):
-        r.conv("Conv2d_2a", r.conv("Conv2d_1b_1x1", aux_in, 128, 1), 768, 5)
-        r.fc("Aux_logits", 768, 1001)
-    with r.scope("Logits"):
-        r.fc("Logits", c, 1001)
-    return r.vars
+    return r.heads(aux_in, "Conv2d_2a", "Aux_logits", c)
 
 
 def _residual(r: Recorder, scope: str, c: int, branches) -> None:
@@ -149,12 +153,7 @@ def inception_resnet_v2() -> dict:
         _residual(r, f"Repeat_2/block8_{i}", c, block8)
     _residual(r, "Block8", c, block8)
     c = r.conv("Conv2d_7b_1x1", c, 1536, 1)
-    with r.scope("AuxLogits"):
-        r.conv("Conv2d_2a_5x5", r.conv("Conv2d_1b_1x1", aux_in, 128, 1), 768, 5)
-        r.fc("Logits", 768, 1001)
-    with r.scope("Logits"):
-        r.fc("Logits", c, 1001)
-    return r.vars
+    return r.heads(aux_in, "Conv2d_2a_5x5", "Logits", c)
 
 
 MANIFESTS = {"inception_v4": inception_v4, "inception_resnet_v2": inception_resnet_v2}

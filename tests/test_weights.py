@@ -112,6 +112,9 @@ def test_a_checkpoint_implies_its_architecture_and_round_trips(v1, tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
     with_aux = explorer.build("googlenet", input_size=96, aux_heads=True, weights=str(prefix))
     assert explorer.model_info(with_aux).heads_trained == (True, False, False)  # inception_v1 has no aux heads
+    plain = explorer.build("googlenet", input_size=96, weights=str(prefix))
+    x = np.random.default_rng(3).uniform(-1, 1, (1, 96, 96, 3)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(with_aux(x)[0]), np.asarray(plain(x)))  # aux on/off: same trunk
 
 
 def test_a_choice_that_contradicts_the_weights_is_named(v1):
@@ -151,7 +154,7 @@ def test_missing_extra_and_misshaped_variables_are_named_with_both_shapes(v1, tm
 def test_a_checkpoint_of_another_variant_says_whose_it_is(v1):
     for variant in ("bn_inception", "inception_v3"):
         with pytest.raises(ValueError, match=f"is a checkpoint of googlenet \\(scope InceptionV1\\), not of {variant}"):
-            explorer.build(variant, input_size=299 if variant == "inception_v3" else 64, weights=str(v1[1]))
+            explorer.build(variant, input_size=96 if variant == "inception_v3" else 64, weights=str(v1[1]))
     with pytest.raises(ValueError, match="no TF-slim network"):
         explorer.build("inception_resnet_v1", input_size=96, weights=str(v1[1]))
 
@@ -254,6 +257,7 @@ def test_import_records_the_hash_loads_offline_and_notices_changes(v1, tmp_path,
 
 
 # --------------------------------------------------------------------------- weights that stay put
+@pytest.mark.slow
 def test_a_rebuild_after_a_toggle_keeps_unchanged_pretrained_layers_and_lists_the_others(v1, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     W.import_file(tarball(v1[1], tmp_path, W.get_source("googlenet", "tf_slim").file))
