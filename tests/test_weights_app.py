@@ -33,7 +33,7 @@ def test_the_selector_lists_sources_defaults_to_the_cached_one_and_marks_heads(s
     assert not at.exception, [e.value for e in at.exception]
     weights = at.sidebar.selectbox(key="weights")
     assert weights.value == "tf_slim" and weights.options == ["random (untrained)",
-                                                              "main head only trained, TF-slim inception_v1 (in the cache)"]
+                                                              "TF-slim inception_v1: main head only trained (cached)"]
     assert at.sidebar.toggle(key="opt_batch_norm").value is True  # the weights imply TF-slim's configuration
     assert at.sidebar.radio(key="opt_kernel_5x5").value == 3
     assert at.sidebar.selectbox(key="opt_table").value == "tf_slim"

@@ -71,7 +71,8 @@ def random_weights_banner(entry: LoadedModel, variant: str) -> None:
                      "the ones the {weights} weights were trained with; every layer the change left alone keeps "
                      "its trained weights (listed under the predictions), so the maps before the first changed "
                      "layer are the trained network's. The predictions no longer mean much.").format(
-            n=len(entry.info.new_layers), weights=entry.info.weights), icon=":material/warning:")
+            n=len(entry.info.new_layers), weights=next((s.title for s in sources if s.name == entry.info.weights),
+                                                       entry.info.weights)), icon=":material/warning:")
         return
     if entry.fallback:
         how = _("The trained weights could not be loaded: {why}").format(why=entry.fallback)

@@ -106,8 +106,8 @@ def weights_label(variant: str, name: str) -> str:
     if name == "random":
         return _(RANDOM_LABEL)
     source = next(s for s in weight_sources(variant) if s.name == name)
-    where = _("in the cache") if cached(source) else _("download once")
-    return _("{heads} trained, {title} ({where})").format(heads=_(source.heads), title=source.title, where=where)
+    where = _("cached") if cached(source) else _("download once")
+    return _("{title}: {heads} trained ({where})").format(heads=_(source.heads), title=source.title, where=where)
 
 
 def _variant_and_weights(sb) -> str:
