@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import tarfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,8 +80,6 @@ def test_sources_are_data_with_what_is_trained_and_the_published_accuracy():
 
 
 def test_the_readme_table_is_generated_from_the_sources():
-    from pathlib import Path
-
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     start = readme.index("<!-- weights-table: explorer.inference.weights.markdown_table() -->\n")
     table = readme[readme.index("\n", start) + 1:readme.index("\n<!-- /weights-table -->")]
@@ -257,6 +256,24 @@ def test_import_records_the_hash_loads_offline_and_notices_changes(v1, tmp_path,
 
 
 # --------------------------------------------------------------------------- weights that stay put
+@pytest.mark.slow
+def test_same_variant_choices_and_seed_give_the_same_weights_in_a_fresh_process():
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    code = ("import hashlib, explorer; m = explorer.build('googlenet', input_size=64, factorize_5x5=True, seed=3); "
+            "h = hashlib.sha256(); [h.update(w.tobytes()) for w in m.get_weights()]; print(h.hexdigest())")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}, cwd=Path(__file__).resolve().parent.parent)
+    assert r.returncode == 0, r.stderr
+    here = hashlib.sha256()
+    for w in explorer.build("googlenet", input_size=64, factorize_5x5=True, seed=3).get_weights():
+        here.update(w.tobytes())
+    assert r.stdout.strip().splitlines()[-1] == here.hexdigest()
+
+
 @pytest.mark.slow
 def test_a_rebuild_after_a_toggle_keeps_unchanged_pretrained_layers_and_lists_the_others(v1, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))

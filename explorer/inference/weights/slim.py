@@ -82,7 +82,11 @@ def manifest(model) -> list[Variable]:
 
 
 def _reader(prefix: Path):
-    import tensorflow as tf
+    try:
+        import tensorflow as tf
+    except ImportError:
+        raise WeightsError("Reading a TF-slim checkpoint needs TensorFlow (any Keras backend): pip install "
+                           "tensorflow (requirements.txt installs it).") from None
 
     try:
         return tf.train.load_checkpoint(str(prefix))
