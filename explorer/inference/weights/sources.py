@@ -156,6 +156,8 @@ def implied_choices(source: WeightSource, given: dict, defaults: Choices) -> dic
         if name in FREE_CHOICES:
             continue
         want = implied.get(name, getattr(defaults, name, value))
+        if name == "conv_bias" and {value, want} <= {None, False}:
+            continue  # auto and off build the same network under batch norm (the weights' case)
         if value != want:
             conflicts.append(f"{name}={value!r} (the weights need {name}={want!r})")
     if conflicts:
