@@ -277,6 +277,9 @@ def test_same_variant_choices_and_seed_give_the_same_weights_in_a_fresh_process(
 @pytest.mark.slow
 def test_a_rebuild_after_a_toggle_keeps_unchanged_pretrained_layers_and_lists_the_others(v1, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    off = ModelStore(max_entries=4).get(  # nothing cached, no network: random weights, saying why
+        "googlenet", explorer.choices("googlenet", input_size=64, **{**V1, "reduce_1x1": False}), "tf_slim")
+    assert "no network" in off.fallback and not off.pretrained and not off.partly_trained
     W.import_file(tarball(v1[1], tmp_path, W.get_source("googlenet", "tf_slim").file))
     store = ModelStore(max_entries=4)
     base = explorer.choices("googlenet", input_size=64, **V1)

@@ -119,10 +119,9 @@ class ModelStore:
                 self._models.move_to_end(key)
                 return self._models[key]
             base = weights_configuration(variant, choices, weights)
-            entry = None
             if weights != "random" and base is not None and base != choices:
                 entry = self._rebuilt(variant, choices, base, weights, seed, on_build)
-            if entry is None:
+            else:
                 entry = self._built(variant, choices, weights, seed, on_build, base)
             self.builds += 1
             self._models[key] = entry
@@ -160,14 +159,16 @@ class ModelStore:
                 self._models[random_key] = LoadedModel(model, model_info(model), token, "random")
         return LoadedModel(model, model_info(model), token, weights, fallback)
 
-    def _rebuilt(self, variant, choices, base, weights, seed, on_build) -> Optional[LoadedModel]:
+    def _rebuilt(self, variant, choices, base, weights, seed, on_build) -> LoadedModel:
         """The weights' own configuration `base` with `weights`, then a random build of `choices`
-        that keeps every unchanged layer of it. None when the weights cannot be loaded at all."""
+        that keeps every unchanged layer of it (the random model, with the reason, when the
+        weights cannot be loaded at all)."""
         from explorer.inference.weights import heads_trained, keep_weights
 
         reference = self.get(variant, base, weights, seed=seed, on_build=on_build)
-        if reference.fallback is not None:
-            return None
+        if reference.fallback is not None:  # the weights cannot be had at all: random, saying why
+            random = self.get(variant, choices, "random", seed=seed, on_build=on_build)
+            return LoadedModel(random.model, random.info, random.token, weights, reference.fallback)
         if on_build:
             on_build("keep")
         model = self._builder()(variant, seed=seed, **changed(get_spec(variant).defaults, choices))

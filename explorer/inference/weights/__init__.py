@@ -17,8 +17,8 @@ from typing import Optional
 from explorer.inference.weights.fetch import (DOWNLOAD_TIMEOUT_S, WeightsError, archive_path, cached,  # noqa: F401
                                               checkpoint_prefix, import_file, keras_home, records)
 from explorer.inference.weights.fetch import fetch as fetch_weights
-from explorer.inference.weights.keras_files import (copy_weights, heads_trained, keep_weights,  # noqa: F401
-                                                    keras_load_error, load_keras_file)
+from explorer.inference.weights.keras_files import (copy_weights, heads_trained, is_keras_app_h5,  # noqa: F401
+                                                    keep_weights, keras_load_error, load_keras_file)
 from explorer.inference.weights.sources import (NO_WEIGHTS, WeightSource, get_source, implied_choices,  # noqa: F401
                                                 markdown_table, table_rows,
                                                 no_weights_why, weight_sources)
@@ -58,7 +58,7 @@ class Plan:
 
             load_keras_application(model, path, self.source.application)
             return (True,) + (False,) * n_aux  # Keras's ImageNet files have no auxiliary heads
-        load_keras_file(model, path, application=self.source.application if self.source else "")
+        load_keras_file(model, path)
         return (True,) * (1 + n_aux)
 
 
@@ -125,9 +125,11 @@ def _local_plan(spec, path: Path, given: dict) -> Plan:
         raise WeightsError(f"Unknown weights file type {path.suffix!r}: use .weights.h5, .h5, .keras, a TF-slim "
                            f".tar.gz or a checkpoint prefix (.ckpt). Received: {path}")
     keras_source = next((s for s in weight_sources(spec.name) if s.name == "keras"), None)
-    return Plan(str(path), keras_source, path, "keras_file", dict(given),
-                "tf" if keras_source and name.endswith((".h5", ".hdf5")) and not name.endswith(".weights.h5")
-                else spec.normalization)
+    if keras_source and name.endswith((".h5", ".hdf5")) and not name.endswith(".weights.h5") \
+            and is_keras_app_h5(path):  # Keras's ImageNet layout: its configuration, no aux heads
+        return Plan(str(path), keras_source, path, "keras_app", implied_choices(keras_source, given, spec.defaults),
+                    keras_source.normalization)
+    return Plan(str(path), keras_source, path, "keras_file", dict(given), spec.normalization)
 
 
 def _tarball_checkpoint(path: Path) -> Path:

@@ -152,9 +152,10 @@ def keras_load_error(e: Exception) -> str:
     return text.splitlines()[0][:300] if text else type(e).__name__
 
 
-def load_keras_file(model, path: Path, *, application: str = "") -> None:
-    """A local Keras file: `.keras` (safe mode, copied by structure), `.weights.h5` (Keras 3),
-    or `.h5` (keras.applications layout when `application` reads it, else Keras's own)."""
+def load_keras_file(model, path: Path) -> None:
+    """A local Keras file: `.keras` (safe mode, copied by structure), `.weights.h5` (Keras 3), or
+    an `.h5` saved by Keras from this model (keras.applications' layout goes through
+    `load_keras_application`)."""
     name = path.name.lower()
     if name.endswith(".keras"):
         import keras
@@ -167,8 +168,6 @@ def load_keras_file(model, path: Path, *, application: str = "") -> None:
         copy_weights(source, model)
     elif name.endswith(".weights.h5"):
         _load_keras3_weights(model, path)
-    elif application and is_keras_app_h5(path):
-        load_keras_application(model, path, application)
     else:
         try:
             model.load_weights(str(path))
