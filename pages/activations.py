@@ -38,21 +38,38 @@ def _top5(df_rows, head: str) -> None:
                                 "p": st.column_config.NumberColumn(_("prob."), format="%.1f%%", width="small")})
 
 
+def _head_title(head: str, after: dict, trained: bool) -> str:
+    name = _("Main head: top-5") if head == "main" else _("Aux {n} (after {module})").format(
+        n=head.split("_")[-1], module=after.get(head, "?"))
+    mark = _(":green-badge[trained]") if trained else _(":orange-badge[untrained]")
+    return f"**{name}** {mark}"
+
+
 def _predictions(preds: dict, net, entry, status: tuple) -> None:
-    """The main head's top-5; the auxiliary heads' and the weights' details folded underneath."""
-    st.markdown("**" + _("Main head: top-5") + "**")
-    _top5(preds["main"], "main")
+    """The main head's top-5; the auxiliary heads', the layers a design change left untrained and
+    the weights' details folded underneath. Each head is marked trained or untrained."""
     after = {a.name: a.after for a in net.aux}
+    trained = dict(zip(entry.info.head_names, entry.info.heads_trained))
+    st.markdown(_head_title("main", after, trained.get("main", False)))
+    _top5(preds["main"], "main")
     aux = [h for h in preds if h != "main"]
     if aux:
         with st.expander(_("Auxiliary heads' top-5")):
             for head in aux:
-                st.markdown("**" + _("Aux {n} (after {module})").format(n=head.split("_")[-1],
-                                                                     module=after.get(head, "?")) + "**")
+                st.markdown(_head_title(head, after, trained.get(head, False)))
                 _top5(preds[head], head)
-            if entry.pretrained and not all(entry.info.heads_trained):
-                st.caption(_("Keras's ImageNet file has no auxiliary heads: here they start from random weights, "
-                             "so their top-5 means nothing (TF-slim's and torchvision's checkpoints have trained ones)."))
+            untrained_aux = [h for h in aux if not trained.get(h, False)]
+            if entry.info.pretrained and untrained_aux:
+                st.caption(_("The {weights} weights have no trained auxiliary heads: {heads} start from random "
+                             "weights, so their top-5 means nothing. TF-slim's checkpoints of Inception-v3, "
+                             "Inception-v4 and Inception-ResNet-v2 train them (choose TF-slim under *Weights*).").format(
+                    weights=entry.info.weights, heads=", ".join(untrained_aux)))
+    if entry.info.new_layers:
+        with st.expander(_("{n} layers could not keep their weights after your design change").format(
+                n=len(entry.info.new_layers)), icon=":material/new_releases:"):
+            st.caption(_("New or reshaped by the change, so randomly initialised; every other layer kept its "
+                         "weights. The heads fed by any of them are marked untrained."))
+            st.code("\n".join(entry.info.new_layers), language=None)
     with st.expander(_("About the weights")):
         st.markdown(status[2])
 

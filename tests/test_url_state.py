@@ -40,7 +40,7 @@ PAGES = {
     "design_costs": [("sidebar", "selectbox", "variant", "googlenet"), ("sidebar", "toggle", "opt_reduce_1x1", False),
                      ("sidebar", "radio", "opt_kernel_5x5", 3),
                      ("main", "radio", "cost_metric", "macs"), ("main", "selectbox", "color_by", "batch_norm")] + LANGUAGE,
-    "accuracy": [("sidebar", "selectbox", "variant", "inception_v3"), ("sidebar", "selectbox", "weights", "imagenet"),
+    "accuracy": [("sidebar", "selectbox", "variant", "inception_v3"), ("sidebar", "selectbox", "weights", "keras"),
                  ("main", "radio", "acc_metric", "top-5"), ("main", "radio", "acc_x", "macs")] + LANGUAGE,
     "activations": [("sidebar", "toggle", "opt_aux_heads", True),
                     ("main", "selectbox", "sample", "astronaut"), ("main", "selectbox", "resize", "stretch"),

@@ -51,7 +51,7 @@ def code_messages() -> dict[str, list[tuple[str, int]]]:
 def library_messages() -> dict[str, str]:
     """{msgid: where} of the library's texts that the pages translate when they show them."""
     import explorer
-    from explorer.inference.weights import OTHER_WEIGHTS
+    from explorer.inference.weights import NO_WEIGHTS, weight_sources
     from explorer.lab import SHIPPED
     from explorer.zoo import published
     from explorer.zoo.choices import CHOICE_HELP, CHOICE_LABELS
@@ -75,7 +75,8 @@ def library_messages() -> dict[str, str]:
     add("explorer.zoo.published.PUBLISHED", *(p["published"] for p in published.PUBLISHED.values()))
     add("explorer.zoo.published.V3_TABLE3", *(x for r in published.V3_TABLE3 for x in (r.step, r.change)))
     add("explorer.zoo.published.param_counts", *(r.description for r in published.param_counts()))
-    add("explorer.inference.weights.OTHER_WEIGHTS", *OTHER_WEIGHTS.values())
+    add("explorer.inference.weights.NO_WEIGHTS", *NO_WEIGHTS.values())
+    add("explorer.inference.weights.WeightSource.heads", *(s.heads for s in weight_sources()))
     add("explorer.lab.SHIPPED.description", SHIPPED.description)
     return out
 

@@ -13,7 +13,7 @@ import streamlit as st
 import explorer
 from explorer.figures.fmt import human
 from explorer.inference.store import LoadedModel
-from explorer.inference.weights import OTHER_WEIGHTS, available_weights, cache_path
+from explorer.inference.weights import archive_path, no_weights_why, weight_sources
 from pages.ui.i18n import N_, _
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,9 +46,12 @@ def get_model(view) -> LoadedModel:
     c = explorer.cost(view.variant, **view.kwargs)
     what = _("{title} ({params} params, input {size} px)").format(
         title=explorer.get_spec(view.variant).title, params=human(c.params), size=view.choices.input_size)
-    message = {"imagenet": _("Building {what} and loading its ImageNet weights (downloaded once if not cached)…").format(
-                   what=what),
-               "random": _("Building {what} with random weights…").format(what=what)}
+    message = {"random": _("Building {what} with random weights…").format(what=what),
+               "keep": _("Building {what}: every layer your design change left alone keeps its trained "
+                         "weights…").format(what=what)}
+    for s in weight_sources(view.variant):
+        message[s.name] = _("Building {what} and loading the {title} weights (downloaded once if not "
+                            "cached)…").format(what=what, title=s.title)
     holder = st.empty()
     with st.spinner(message.get(view.weights, message["random"])):
         entry = store.get(view.variant, view.choices, view.weights,
@@ -57,40 +60,58 @@ def get_model(view) -> LoadedModel:
     return entry
 
 
+def _source(variant: str, name: str):
+    return next((s for s in weight_sources(variant) if s.name == name), None)
+
+
 def weights_status(entry: LoadedModel, variant: str) -> tuple[bool, str, str]:
     """(meaningful, a one-line banner, the details) of the weights a page runs, said plainly; also
     writes what is actually loaded under the sidebar's Weights choice."""
     title = explorer.get_spec(variant).title
-    loaded_label(entry)
+    sources = weight_sources(variant)
+    loaded_label(entry, variant)
+    source = _source(variant, entry.info.weights)
     if entry.pretrained:
-        return True, _("ImageNet weights (Keras): the predictions are meaningful."), \
-            _("The weights are Keras's ImageNet file, from the Keras cache (`{path}`).").format(path=cache_path(variant))
+        name = source.title if source else entry.info.weights
+        heads = _(source.heads) if source else _("main head only")
+        where = _("From the cache (`{path}`).").format(path=archive_path(source)) if source else ""
+        return True, _("Trained weights, {source}: {heads} trained.").format(source=name, heads=heads), _(
+            "{title} with trained ImageNet weights: the predictions are meaningful.").format(title=title) + " " + where
+    if entry.partly_trained:
+        return False, _("Partly trained: {n} layers start from random weights.").format(n=len(entry.info.new_layers)), _(
+            "Your design choices differ from the ones the {weights} weights were trained with; every layer the change "
+            "left alone keeps its trained weights (listed under the predictions), so the maps before the first changed "
+            "layer are the trained network's. The predictions no longer mean much.").format(
+            weights=source.title if source else entry.info.weights)
     if entry.fallback:
-        headline = _("No ImageNet weights (offline?): random weights, the top-5 means nothing.")
-        how = _("What happened: {reason}").format(reason=entry.fallback)
+        headline = _("No trained weights (offline?): random weights, the top-5 means nothing.")
+        how = _("The trained weights could not be loaded: {why}").format(why=entry.fallback)
     else:
         headline = _("Random weights: the top-5 means nothing.")
-        if available_weights(variant):
-            how = _("Choose **ImageNet (pretrained)** under *Weights* in the sidebar: the file is downloaded once "
-                    "(needs internet) and cached at `{path}`. Offline, put the file there yourself.").format(
-                path=cache_path(variant))
+        if sources:
+            how = _("Choose a trained source under *Weights* in the sidebar: the file is downloaded once (needs "
+                    "internet) and cached at `{path}`. Offline, download it elsewhere and run `python -m explorer "
+                    "weights import FILE`.").format(path=archive_path(sources[0]).parent)
         else:
-            how = _("Keras publishes no ImageNet weights for {title} ({why}). Switch to **Inception-v3** or "
-                    "**Inception-ResNet-v2** with ImageNet weights, on a machine with internet or with the file "
-                    "already in the Keras cache (~/.keras/models).").format(title=title, why=_(OTHER_WEIGHTS.get(variant, "")))
+            how = _("{title} has no published ImageNet weights: {why}. Switch to another variant for trained "
+                    "weights.").format(title=title, why=_(no_weights_why(variant)))
     return False, headline, _("No channel has learned anything: the maps show the architecture, not what a "
                               "trained network sees.") + " " + how
 
 
-def loaded_label(entry: LoadedModel) -> None:
+def loaded_label(entry: LoadedModel, variant: str) -> None:
     """Under the sidebar's Weights choice: the weights actually loaded (not only those asked for)."""
     slot = st.session_state.get("_weights_slot")
     if slot is None:
         return
+    source = _source(variant, entry.info.weights)
+    name = source.title if source else str(entry.info.weights)
     if entry.pretrained:
-        slot.caption(_("Loaded: ImageNet (pretrained)."))
+        slot.caption(_("Loaded: {source}.").format(source=name))
+    elif entry.partly_trained:
+        slot.caption(_("Loaded: {source}, {n} layers new (random).").format(source=name, n=len(entry.info.new_layers)))
     elif entry.fallback:
-        slot.caption(_("Loaded: **random** weights (the ImageNet file could not be loaded)."))
+        slot.caption(_("Loaded: **random** weights (the trained weights could not be loaded)."))
     else:
         slot.caption(_("Loaded: random weights."))
 
