@@ -26,6 +26,9 @@ HEADERS = {"variant": N_("variant"), "params": N_("params"), "MACs": N_("MACs"),
            "paper top-1 / top-5 %": N_("paper top-1/5 %"), "zoo top-1 / top-5 %": N_("zoo top-1/5 %")}
 # shown (the exact counts stay in the data, and on the Architecture page): fits a 1280 px projector
 SHOWN = ("variant", "params", "MACs", "input", "paper top-1 / top-5 %", "zoo top-1 / top-5 %", "sources")
+WEIGHTS_HEADERS = {"variant": N_("variant"), "source": N_("source"), "aux": N_("aux heads trained"),
+                   "top-1 / top-5 %": N_("top-1 / top-5 %")}
+WEIGHTS_SHOWN = (*WEIGHTS_HEADERS, "url")
 
 
 def _intro() -> None:
@@ -91,11 +94,14 @@ def _variants_table() -> None:
 def _trained_weights() -> None:
     """Which variants can be pretrained, from where, what is trained, and what is cached here."""
     st.subheader(_("Trained weights"))
-    rows = [{_("variant"): r["variant"], _("source"): _("none") if r["source"] == "none" else r["source"], _("heads trained"): _(r["heads trained"]),
-             _("top-1 / top-5 %"): r["top-1 / top-5 %"], _("size"): r["size"], _("file / why not"): _(r["url"])}
-            for r in table_rows()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="weights_table",
-                 column_config={_("file / why not"): st.column_config.TextColumn(width="large")})
+    aux = {s.title: s.aux_trained for s in weight_sources()}
+    rows = [{**r, "source": _("none") if r["source"] not in aux else r["source"],
+             "aux": "—" if r["source"] not in aux else ("✓" if aux[r["source"]] else "✗"),
+             "url": r["url"] if r["file"] else None} for r in table_rows()]
+    # fits 1280 px: the main head is always trained, the link says "download" (sizes: README, `weights list`)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="weights_table", column_order=WEIGHTS_SHOWN,
+                 column_config={**common.column_labels(WEIGHTS_HEADERS),
+                                "url": st.column_config.LinkColumn(_("file"), display_text=_("download"), width=90)})
     without = [v for v in explorer.list_variants() if not weight_sources(v)]
     st.caption(_("Published ImageNet weights: keras.applications (no auxiliary heads) and the TF-slim model zoo "
                  "(1001 classes: the background class is dropped on load; Inception-v3, v4 and "

@@ -73,5 +73,7 @@ def test_switching_weights_sets_the_choices_and_the_overview_says_who_has_weight
     table = next(d.value for d in overview.dataframe if "heads trained" in d.value.columns)
     assert len(table) == 8 and set(table["source"]) >= {"TF-slim inception_v4", "keras.applications InceptionV3"}
     assert "main + auxiliary heads" in set(table["heads trained"])
+    aux = dict(zip(table["source"], table["aux"]))  # the column shown (the main head is always trained)
+    assert aux["TF-slim inception_v4"] == "✓" and aux["keras.applications InceptionV3"] == "✗" and aux["none"] == "—"
     assert "Inception-ResNet-v1: no public ImageNet checkpoint" in texts(overview)
     assert "TF-slim inception_v1 in the Keras cache" in texts(overview)
