@@ -11,7 +11,7 @@ import streamlit as st
 import explorer
 from explorer.figures.maps import channel_order, overlay, response_figure, response_rows, tile_maps
 from explorer.figures.network import shape_text
-from pages.ui import common, models, router, state
+from pages.ui import common, models, photo, router, state
 
 MAX_BRANCH_COLS = 5
 TILES = 16
@@ -31,31 +31,6 @@ def _switch_buttons(view: state.View) -> None:
         else:
             st.button("Switch to Inception-v3", key="to_v3", on_click=state.set_variant,
                       args=("inception_v3",), width="stretch")
-
-
-def _image():
-    """(image, digest, where it comes from): the upload when there is a valid one, else the sample."""
-    src_l, src_r = st.columns([3, 2])
-    with src_l:
-        state.seed("sample", models.DEFAULT_SAMPLE, valid=list(models.SAMPLES))
-        st.radio("Sample photo", list(models.SAMPLES), key="sample", format_func=models.SAMPLES.get,
-                 horizontal=True)
-        state.remember("sample")
-        st.radio("Fit to the input", ["crop", "stretch"], key="resize", horizontal=True,
-                 format_func=lambda r: "centre crop" if r == "crop" else "stretch (ignore aspect)",
-                 help="crop: scale the shorter side to the input size, cut the centre; stretch: resize "
-                      "the whole photo to a square")
-    with src_r:
-        upload = st.file_uploader("…or upload a photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to 20 MB)",
-                                  key="upload", help="Stays in your browser session only.")
-    if upload is not None:
-        image, digest, err = models.uploaded_image(upload)
-        if not err:
-            return image, digest, f"your upload ({upload.name})"
-        st.error(f"**{upload.name}**: {err}")
-        st.info("Showing the sample photo instead. Upload another file, or remove this one.")
-    name = st.session_state["sample"]
-    return models.sample_image(name), f"sample:{name}", f"sample: {models.SAMPLES[name]}"
 
 
 def _predictions(preds: dict, net, entry) -> None:
@@ -158,7 +133,7 @@ def render(view: state.View) -> None:
     _switch_buttons(view)
     if not common.require_choices(view):
         return
-    image, digest, source = _image()
+    image, digest, source = photo.pick_photo()
     resize = st.session_state.get("resize", "crop")
     entry = models.get_model(view)
     models.random_weights_banner(entry, view.variant)

@@ -85,10 +85,11 @@ def knockout_figure(rows: list[dict], p_intact: float, class_name: str, measure:
         colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound, xgap=2, ygap=2,
         colorbar=dict(title="%" if measure == "relative" else "points")))
     what = "zeroed" if kind == "zero" else "replaced by its mean"
-    style(fig, title=f"One branch {what} at a time: p({class_name}), {MEASURES[measure]}",
-          height=160 + 44 * len(modules))
+    style(fig, title=f"p({class_name}) with one branch {what} at a time<br><sup>{MEASURES[measure]}</sup>",
+          height=190 + 44 * len(modules))
+    fig.update_layout(margin=dict(t=110))
     fig.update_yaxes(autorange="reversed", title="module")
-    fig.update_xaxes(title="branch", side="top")
+    fig.update_xaxes(side="top")
     return fig
 
 
@@ -99,18 +100,21 @@ def feature_map_figure(m: np.ndarray, title: str, selected: Optional[tuple[int, 
 
     h, w = m.shape
     ys, xs = np.mgrid[0:h, 0:w]
-    fig = go.Figure(go.Heatmap(z=m, colorscale="Viridis", colorbar=dict(title="activation"),
+    fig = go.Figure(go.Heatmap(z=m, colorscale="Viridis", colorbar=dict(thickness=14),
                                hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=xs.ravel(), y=ys.ravel(), mode="markers", hoverinfo="skip", showlegend=False,
-                             marker=dict(size=max(6, int(360 / max(h, w))), opacity=0.01, color="white"),
-                             name="units"))
+    # one square per unit, about the size of its cell (the plot is ~320 px high), nearly invisible
+    # (hoverinfo "none", not "skip": a skipped trace reports no clicks)
+    fig.add_trace(go.Scatter(x=xs.ravel(), y=ys.ravel(), mode="markers", hoverinfo="none", showlegend=False,
+                             marker=dict(symbol="square", size=max(6, int(320 / max(h, w))), opacity=0.01,
+                                         color="white"), name="units"))
     if selected is not None:
         fig.add_trace(go.Scatter(x=[selected[1]], y=[selected[0]], mode="markers", showlegend=False,
                                  hoverinfo="skip", marker=dict(size=16, symbol="square-open", color="#ff2d55",
                                                                line=dict(width=3))))
-    style(fig, title=title, height=460)
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", title="row", constrain="domain")
-    fig.update_xaxes(title="column", constrain="domain")
+    style(fig, title=title, height=480)
+    fig.update_layout(margin=dict(l=60, r=10, t=60, b=55))
+    fig.update_yaxes(range=[h - 0.5, -0.5], scaleanchor="x", title="row", constrain="domain")
+    fig.update_xaxes(range=[-0.5, w - 0.5], title="column", constrain="domain")
     fig.update_layout(clickmode="event+select", dragmode=False)
     return fig
 

@@ -33,6 +33,22 @@ ALL_CHOICES = MAIN_CHOICES + MORE_CHOICES
 PAGE_KEYS = {"module": str, "branch": str, "channel": int, "sample": str, "color_by": str}
 
 
+def flag(text: str) -> bool:
+    """A URL's on/off value ("1", "true", "True" / "0", "false", "False")."""
+    if str(text).lower() in ("1", "true", "on"):
+        return True
+    if str(text).lower() in ("0", "false", "off"):
+        return False
+    raise ValueError(text)
+
+
+flag.__name__ = "flag (1 or 0)"
+# Explain page: the head ("classifier": `head` is a design choice), class, branches switched off ("module.branch,..."), knock-out measure and
+# ablation, the unit picked on a feature map, feature visualisation on/off, its steps and size
+PAGE_KEYS.update({"classifier": str, "cls": int, "off": str, "ko_measure": str, "ko_kind": str, "row": int, "col": int,
+                  "vis": flag, "steps": int, "vis_size": int})
+
+
 @dataclasses.dataclass(frozen=True)
 class View:
     """What the sidebar says: the variant, its validated choices (None when they cannot be built,
@@ -244,7 +260,7 @@ def view_params(page_keys: tuple[str, ...] = ()) -> dict:
     for key in page_keys:
         value = st.session_state.get(key, kept.get(key))
         if value is not None:
-            out[key] = str(value)
+            out[key] = str(int(value)) if isinstance(value, bool) else str(value)
     return out
 
 
