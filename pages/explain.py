@@ -13,33 +13,15 @@ from explorer.figures.explain import (MEASURES, feature_map_figure, heat_overlay
                                       share_figure, top_change_rows)
 from explorer.figures.maps import channel_order
 from explorer.inference.probe import class_name, top_k
-from pages.ui import common, models, photo, router, state
+from pages.ui import common, models, photo, router, state, switches
 from pages.ui.i18n import N_, _
 
-URL_KEYS = ("module", "classifier", "cls", "off", "ko_measure", "ko_kind", "branch", "channel", "row", "col", "vis",
+URL_KEYS = ("module", "classifier", "cls", "off", "ko", "ko_measure", "ko_kind", "branch", "channel", "row", "col", "vis",
             "steps", "vis_size", "sample")
 KINDS = {"zero": N_("output zeroed"), "mean": N_("replaced by its mean over the image")}
 STEPS = (64, 128, 256, 512)
 VIS_SIZES = (96, 128, 160, 224)
-
-
-def _off_set(entry) -> tuple:
-    """The (module, branch) pairs switched off, from the state ("inception_4a.b2,..."), valid ones only."""
-    text = st.session_state.get("off") or state.keep().get("off") or ""
-    valid = {(m.name, b.key) for m in entry.info.net.modules if not m.sequential for b in m.branches}
-    pairs = [tuple(x.split(".", 1)) for x in str(text).split(",") if "." in x]
-    return tuple(sorted(p for p in pairs if p in valid))
-
-
-def _set_off(pairs) -> None:
-    st.session_state["off"] = ",".join(f"{m}.{b}" for m, b in sorted(pairs)) or None
-    state.remember("off")
-
-
-def _all_on(module_keys: list) -> None:
-    _set_off(())
-    for key in module_keys:
-        st.session_state[key] = False
+AUTO_SWEEP = 60  # branches: larger sweeps (Inception-v4, Inception-ResNet) wait for the switch
 
 
 def _target(entry, acts, digest: str):
@@ -83,14 +65,16 @@ def _gradcam(entry, img, module: str, head: str, cls: int, off: tuple) -> None:
     cols = st.columns(1 + len(cam.branches))
     with cols[0]:
         st.image(heat_overlay(cam.crop, cam.module_map), width="stretch",
-                 caption=_("{m} as one layer (its own scale)").format(m=module))
+                 caption=_("{m} as one layer (its own scale){w}").format(
+                     m=module, w="" if entry.pretrained else _(" · random weights")))
     for col, b in zip(cols[1:], cam.branches):
         with col:
             note = _(" · switched off") if (module, b.branch) in off else ""
             st.image(heat_overlay(cam.crop, b.map), width="stretch",
                      caption=_("{label}: {share:.0%} of the evidence{note}").format(label=b.label, share=b.share,
                                                                                   note=note))
-    title = _("{m}: each branch's share for “{c}” ({h})").format(m=module, c=cam.class_name, h=head)
+    title = _("{m}: each branch's share for “{c}” ({h}{w})").format(
+        m=module, c=cam.class_name, h=head, w="" if entry.pretrained else _(", random weights"))
     common.plot(share_figure([b.label for b in cam.branches], [b.share for b in cam.branches],
                              [b.gate_gradient for b in cam.branches], title), "branch_gradcam_shares",
                 key="cam_shares")
@@ -100,34 +84,19 @@ def _gradcam(entry, img, module: str, head: str, cls: int, off: tuple) -> None:
                  "branch's positive evidence over the module's. p(class) = {p:.2%}.").format(p=cam.probability))
 
 
-def _toggle_keys(entry, module: str) -> list:
-    return [(b.key, f"off__{module}__{b.key}") for m in entry.info.net.modules if m.name == module for b in m.branches]
-
-
-def _current_off(entry, module: str) -> tuple:
-    """The branches switched off: the module's switches as they are now, the other modules' from the state."""
-    saved = _off_set(entry)
-    now = {p for p in saved if p[0] != module}
-    for key, widget in _toggle_keys(entry, module):
-        if st.session_state.get(widget, (module, key) in saved):
-            now.add((module, key))
-    _set_off(now)
-    return tuple(sorted(now))
-
-
 def _switches(entry, img, module: str, off: tuple) -> None:
     """A switch per branch of the module; the top-5 of every head with the branches off."""
     image, digest, resize = img
     st.subheader(_("Switch branches off: what the network says without them"))
     labels = {b.key: b.label for m in entry.info.net.modules if m.name == module for b in m.branches}
-    keys = _toggle_keys(entry, module)
+    keys = switches.toggle_keys(entry, module)
     cols = st.columns(len(keys) + 1)
     for col, (key, widget) in zip(cols, keys):
         st.session_state[widget] = (module, key) in off
         with col:
             st.toggle(_("{label} off").format(label=labels[key]), key=widget)
     with cols[-1]:
-        st.button(_("All back on"), key="all_on", on_click=_all_on, args=([w for _k, w in keys],))
+        st.button(_("All back on"), key="all_on", on_click=switches.all_on, args=([w for _k, w in keys],))
     preds = models.predict_gated(entry.model, entry.token, digest, resize, off, image)
     st.caption((_("Switched off: {pairs}. Same weights, same model: each switch multiplies that branch's output "
                   "by 0 before its module concatenates it.").format(pairs=", ".join(f"{m}/{b}" for m, b in off)))
@@ -146,21 +115,31 @@ def _switches(entry, img, module: str, off: tuple) -> None:
 def _knockout(entry, img, head: str, cls: int) -> None:
     image, digest, resize = img
     st.subheader(_("Knock-out: every branch switched off in turn"))
-    c1, c2 = st.columns(2)
+    net = entry.info.net
+    n = sum(len(m.branches) for m in net.modules if m.name in modules_for(net, head))
+    c1, c2, c3 = st.columns([3, 3, 2])
     state.seed("ko_measure", "relative", valid=list(MEASURES))
     state.seed("ko_kind", "zero", valid=list(KINDS))
+    state.seed("ko", n <= AUTO_SWEEP, valid=(True, False))
     with c1:
         st.radio(_("Measure"), list(MEASURES), key="ko_measure", format_func=lambda m: _(MEASURES[m]))
     with c2:
         st.radio(_("Knock-out"), list(KINDS), key="ko_kind", format_func=lambda k: _(KINDS[k]))
-    state.remember("ko_measure", "ko_kind")
+    with c3:
+        st.toggle(_("Run the sweep"), key="ko", help=_("{n} branches: {p} forward passes (batches of 8)").format(
+            n=n, p=-(-(2 * n + 1) // 8)))
+    state.remember("ko_measure", "ko_kind", "ko")
+    if not st.session_state["ko"]:
+        st.info(_("{n} branches to knock out, zeroed and replaced by their mean: {r} forward passes of the gated "
+                  "model. Switch on *Run the sweep* to compute them (with a progress bar).").format(n=n, r=2 * n + 1))
+        return
     bar = st.progress(0.0, text=_("Knock-out: one batched pass of the gated model per 8 ablations…"))
     ko = models.knockout(entry.model, entry.token, digest, resize, head, cls, image,
                          progress=lambda done, total: bar.progress(done / total, text=_(
                              "Knock-out: {done} of {total} ablations").format(done=done, total=total)))
     bar.empty()
     fig = knockout_figure(ko.table(), ko.p_intact, ko.class_name, st.session_state["ko_measure"],
-                          st.session_state["ko_kind"])
+                          st.session_state["ko_kind"], "" if entry.pretrained else _("random weights"))
     common.plot(fig, "branch_knockout", key="ko_heatmap")
     st.caption(_("{n} branches, {passes} forward passes of one gated model (no rebuild). Intact: p({c}) = {p:.3%} "
                  "({h}). Red: the class loses probability without the branch; blue: it gains.").format(
@@ -282,7 +261,7 @@ def render(view: state.View) -> None:
             st.caption(_("**Random weights**: every number below is computed exactly, but no branch has learned "
                          "anything, so which branch “wins” is an accident of the initialisation."))
     img = (image, digest, resize)
-    off = _current_off(entry, module)
+    off = switches.current_off(entry, module)
     _gradcam(entry, img, module, head, cls, off)
     _switches(entry, img, module, off)
     branch, channel = _receptive_field(entry, acts, module)

@@ -317,3 +317,21 @@ def test_the_same_checks_under_another_backend(backend):
                          timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
     assert f"ok {backend}" in out.stdout
+
+
+@pytest.mark.slow
+def test_explaining_a_model_does_not_keep_it_alive(image):
+    """The gated view, the compiled gradients and the feature-visualisation cache hold their model
+    weakly: a model the app's store evicts is freed."""
+    import gc
+    import weakref
+
+    m = explorer.build("googlenet", width=0.25, input_size=64)
+    small = image.resize((64, 64))
+    explorer.branch_gradcam(m, small, "inception_4a")
+    explorer.knockout(m, small, modules=["inception_3a"])
+    explorer.visualize_channel(m, "inception_3a", "b1", 0, steps=2)
+    ref = weakref.ref(m)
+    del m
+    gc.collect()
+    assert ref() is None

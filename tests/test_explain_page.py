@@ -158,3 +158,17 @@ def test_an_upload_made_on_another_page_stays_in_use_until_dropped():
     at.button(key="forget_upload").click().run()
     _clean(at)
     assert any("sample: Chelsea the cat" in c for c in _captions(at))
+
+
+def test_a_large_sweep_waits_for_its_switch(monkeypatch):
+    import pages.explain
+
+    monkeypatch.setattr(pages.explain, "AUTO_SWEEP", 20)  # GoogLeNet's 36 branches count as large
+    at = _page(module="inception_4a")
+    _clean(at)
+    assert at.toggle(key="ko").value is False
+    assert any("36 branches to knock out" in i.value and "73 forward passes" in i.value for i in at.info)
+    assert not any(e.proto.id.endswith("-ko_heatmap") for e in at.get("plotly_chart"))
+    at.toggle(key="ko").set_value(True).run()
+    _clean(at)
+    assert _chart(at, "ko_heatmap")["data"][0]["type"] == "heatmap" and at.query_params["ko"] == "1"

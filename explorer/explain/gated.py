@@ -162,6 +162,7 @@ class Gated:
         self.full = keras.Model(inputs, probs + logits + [branch_out[(g.module, g.branch)] for g in self.branches]
                                 + [module_out[m] for m in self.module_shift], name=f"{model.name}__gated_full")
         self.forward_passes = 0
+        self.compiled: dict = {}  # functions compiled on this gated model (the Grad-CAM gradient)
 
     @property
     def model(self):

@@ -95,40 +95,46 @@ def check_reach(gated: Gated, head: str, module: str) -> None:
                          f"Received: module={module!r}, head={head!r}")
 
 
-def _score_fn(gated: Gated, head_index: int):
-    """fn(call, image, gate, blend, shift, target) for `gradient_function`: the head's logit of the
-    target class (a one-hot row; all zeros: the head's top-1), and as aux the head's
-    probabilities, the class scored, every branch output and every module output."""
+def _score_fn(gated: Gated):
+    """fn(call, image, gate, blend, shift, which, target) for `gradient_function`: the logit of
+    the target class of the head that `which` (one-hot over the heads) picks; `target` is a
+    one-hot row (all zeros: the head's top-1). Aux: the head's probabilities, the class scored,
+    every branch output and every module output. One function for every head: one trace."""
     from keras import ops
 
-    n_heads = len(gated.head_names)
+    n = len(gated.head_names)
 
-    def fn(call, image, gate, blend, shift, target):
+    def fn(call, image, gate, blend, shift, which, target):
         outs = call([image, gate, blend, shift])
-        logits = outs[n_heads + head_index]
-        top = ops.one_hot(ops.argmax(logits, axis=-1), logits.shape[-1])
-        pick = target + (1.0 - ops.max(target, axis=-1, keepdims=True)) * ops.stop_gradient(top)
-        score = ops.sum(logits * pick)
-        return score, [outs[head_index], pick] + list(outs[2 * n_heads:])
+        score, probs, picked = 0.0, 0.0, 0.0
+        for h in range(n):
+            logits = outs[n + h]
+            top = ops.one_hot(ops.argmax(logits, axis=-1), logits.shape[-1])
+            pick = target + (1.0 - ops.max(target, axis=-1, keepdims=True)) * ops.stop_gradient(top)
+            w = which[:, h:h + 1]
+            score = score + ops.sum(w * logits * pick)
+            probs, picked = probs + w * outs[h], picked + w * pick
+        return score, [probs, picked] + list(outs[2 * n:])
 
     return fn
 
 
 def gradients(gated: Gated, head: str, batch: np.ndarray, class_index: Optional[int], zeroed=()) -> tuple:
     """(score, aux, [d score / d gate, d score / d shift]) for one preprocessed image: the compiled
-    gradient function of the head is built once per gated model."""
+    gradient function is built once per gated model."""
     hi = gated.head_index(head)
-    cache = gated.__dict__.setdefault("_grad_fns", {})
-    if hi not in cache:
-        cache[hi] = gradient_function(gated.full, _score_fn(gated, hi), wrt=(1, 3))
+    if "gradcam" not in gated.compiled:
+        gated.compiled["gradcam"] = gradient_function(gated.full, _score_fn(gated), wrt=(1, 3))
     classes = int(gated.heads.outputs[hi].shape[-1])
     target = np.zeros((1, classes), np.float32)
     if class_index is not None:
         if not 0 <= int(class_index) < classes:
             raise ValueError(f"class_index must be in [0, {classes}). Received: class_index={class_index!r}")
         target[0, int(class_index)] = 1.0
+    which = np.zeros((1, len(gated.head_names)), np.float32)
+    which[0, hi] = 1.0
     gate, blend, shift = gated.controls(1, zeroed=zeroed)
-    return cache[hi](batch, gate, blend, shift, target)
+    return gated.compiled["gradcam"](batch, gate, blend, shift, which, target)
 
 
 def _upsample(m: np.ndarray, size: tuple[int, int]) -> np.ndarray:

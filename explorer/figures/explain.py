@@ -57,10 +57,11 @@ def knockout_value(row: dict, p_intact: float, measure: str, kind: str = "zero")
 
 
 def knockout_figure(rows: list[dict], p_intact: float, class_name: str, measure: str = "relative",
-                    kind: str = "zero"):
+                    kind: str = "zero", note: str = ""):
     """Module (rows) x branch (columns) heatmap of what switching each branch off does to the
     class's probability: red = the class loses, blue = it gains. rows: `Knockout.table()`;
-    kind "zero" (output zeroed) or "mean" (replaced by its mean over the image)."""
+    kind "zero" (output zeroed) or "mean" (replaced by its mean over the image); `note` is added
+    to the subtitle (e.g. "random weights")."""
     import plotly.graph_objects as go
 
     if measure not in MEASURES:
@@ -85,7 +86,8 @@ def knockout_figure(rows: list[dict], p_intact: float, class_name: str, measure:
         colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound, xgap=2, ygap=2,
         colorbar=dict(title="%" if measure == "relative" else "points")))
     what = "zeroed" if kind == "zero" else "replaced by its mean"
-    style(fig, title=f"p({class_name}) with one branch {what} at a time<br><sup>{MEASURES[measure]}</sup>",
+    sub = MEASURES[measure] + (f" · {note}" if note else "")
+    style(fig, title=f"p({class_name}) with one branch {what} at a time<br><sup>{sub}</sup>",
           height=190 + 44 * len(modules))
     fig.update_layout(margin=dict(t=110))
     fig.update_yaxes(autorange="reversed", title="module")
