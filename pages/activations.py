@@ -133,10 +133,7 @@ def render(view: state.View) -> None:
     _switch_buttons(view)
     if not common.require_choices(view):
         return
-    image, digest, source = photo.pick_photo()
-    resize = st.session_state.get("resize", "crop")
-    entry = models.get_model(view)
-    models.random_weights_banner(entry, view.variant)
+    image, digest, source, resize, entry = photo.photo_and_model(view)
     if entry.pretrained:
         st.success(f"{common.title(view.variant)} with ImageNet weights (Keras): the predictions are "
                    f"meaningful.", icon="✅")

@@ -246,10 +246,7 @@ def render(view: state.View) -> None:
                  "channel looks for."))
     if not common.require_choices(view):
         return
-    image, digest, source = photo.pick_photo()
-    resize = st.session_state.get("resize", "crop")
-    entry = models.get_model(view)
-    models.random_weights_banner(entry, view.variant)
+    image, digest, source, resize, entry = photo.photo_and_model(view)
     with st.spinner(_("Running the image through the network…")):
         acts, _preds = models.activations(entry.model, entry.token, digest, resize, image)
     left, right = st.columns([1, 3], gap="medium")

@@ -4,7 +4,8 @@ Grad-CAM of the last module against CAM (Zhou et al. 2016), a gated branch again
 concatenation edited by hand and propagated through the rest of the model, the receptive-field
 box against the input gradient of one unit, the visualisation's activation against the probe's.
 
-One small GoogLeNet (width 0.25, 96 px, aux heads) is shared by the tests of this file."""
+One small GoogLeNet (width 0.25, 96 px, aux heads) is shared by the tests of this file; the
+longer checks (the sweep, the hand-edited concatenations, the 10x visualisation) are `slow`."""
 from __future__ import annotations
 
 import os
@@ -70,6 +71,7 @@ def test_gates_at_one_give_the_intact_outputs_exactly(model, image):
     assert gated_mod.get_gated(model) is g  # built once per model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module,branch", [("inception_4a", "b2"), ("inception_5b", "b4")])
 def test_a_gated_branch_equals_the_concatenation_edited_by_hand(model, image, module, branch):
     g = gated_mod.get_gated(model)
@@ -98,6 +100,7 @@ def test_a_gated_branch_equals_the_concatenation_edited_by_hand(model, image, mo
     assert abs(row.p_zero - p[0, 3]) < 1e-6 and abs(row.p_mean - p[1, 3]) < 1e-6
 
 
+@pytest.mark.slow
 def test_knockout_sweeps_every_branch_in_batched_passes(model, image):
     calls = []
     ko = explorer.knockout(model, image, progress=lambda done, total: calls.append((done, total)))
@@ -181,6 +184,7 @@ def test_explain_refuses_bad_addresses_with_a_message(model, image):
 
 
 # --------------------------------------------------------------------------- feature visualisation
+@pytest.mark.slow
 def test_feature_visualisation_raises_the_channel_tenfold(model):
     module, branch, channel = "inception_4a", "b2", 5
     start = explorer.visualize_channel(model, module, branch, channel, steps=0, size=64)
@@ -270,6 +274,7 @@ def test_the_box_is_where_the_input_gradient_of_one_unit_is():
     assert checked >= 40
 
 
+@pytest.mark.slow
 def test_the_box_contains_the_input_gradient_in_googlenet(model):
     """With max pools and ReLUs the gradient is sparse, so only containment can hold."""
     import keras

@@ -209,7 +209,4 @@ class Gated:
 def get_gated(model) -> Gated:
     """The cached gated view of `model` (built on first use)."""
     gated = _GATED.get(model)
-    if gated is None:
-        gated = Gated(model)
-        _GATED[model] = gated
-    return gated
+    return gated if gated is not None else _GATED.setdefault(model, Gated(model))

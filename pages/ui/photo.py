@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.ui import models, state
+from pages.ui.i18n import _
 
 
 def _upload_changed() -> None:
@@ -25,9 +26,9 @@ def _carried_upload():
     if not cache or cache[3] is not None:
         return None
     name = st.session_state.get("_upload_name", "photo")
-    st.button("Back to the sample photo", key="forget_upload", on_click=_forget_upload,
-              help="Your upload is still in use (it was uploaded on another page).")
-    return cache[1], cache[2], f"your upload ({name}, from another page)"
+    st.button(_("Back to the sample photo"), key="forget_upload", on_click=_forget_upload,
+              help=_("Your upload is still in use (it was uploaded on another page)."))
+    return cache[1], cache[2], _("your upload ({name}, from another page)").format(name=name)
 
 
 def pick_photo():
@@ -35,27 +36,36 @@ def pick_photo():
     src_l, src_r = st.columns([3, 2])
     with src_l:
         state.seed("sample", models.DEFAULT_SAMPLE, valid=list(models.SAMPLES))
-        st.radio("Sample photo", list(models.SAMPLES), key="sample", format_func=models.SAMPLES.get,
+        st.radio(_("Sample photo"), list(models.SAMPLES), key="sample", format_func=lambda k: _(models.SAMPLES[k]),
                  horizontal=True)
         state.remember("sample")
-        st.radio("Fit to the input", ["crop", "stretch"], key="resize", horizontal=True,
-                 format_func=lambda r: "centre crop" if r == "crop" else "stretch (ignore aspect)",
-                 help="crop: scale the shorter side to the input size, cut the centre; stretch: resize "
-                      "the whole photo to a square")
+        st.radio(_("Fit to the input"), ["crop", "stretch"], key="resize", horizontal=True,
+                 format_func=lambda r: _("centre crop") if r == "crop" else _("stretch (ignore aspect)"),
+                 help=_("crop: scale the shorter side to the input size, cut the centre; stretch: resize "
+                        "the whole photo to a square"))
     with src_r:
-        upload = st.file_uploader("…or upload a photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to 20 MB)",
-                                  key="upload", help="Stays in your browser session only.",
+        upload = st.file_uploader(_("…or upload a photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to 20 MB)"),
+                                  key="upload", help=_("Stays in your browser session only."),
                                   on_change=_upload_changed)
     if upload is not None:
         image, digest, err = models.uploaded_image(upload)
         if not err:
             st.session_state["_upload_name"] = upload.name
-            return image, digest, f"your upload ({upload.name})"
+            return image, digest, _("your upload ({name})").format(name=upload.name)
         st.error(f"**{upload.name}**: {err}")
-        st.info("Showing the sample photo instead. Upload another file, or remove this one.")
+        st.info(_("Showing the sample photo instead. Upload another file, or remove this one."))
     else:
         carried = _carried_upload()
         if carried is not None:
             return carried
     name = st.session_state["sample"]
-    return models.sample_image(name), f"sample:{name}", f"sample: {models.SAMPLES[name]}"
+    return models.sample_image(name), f"sample:{name}", _("sample: {title}").format(title=_(models.SAMPLES[name]))
+
+
+def photo_and_model(view):
+    """What a photo page starts with: (image, digest, source, resize, the model entry), the photo
+    picked, the model built (with its spinner) and the random-weights banner shown when it applies."""
+    image, digest, source = pick_photo()
+    entry = models.get_model(view)
+    models.random_weights_banner(entry, view.variant)
+    return image, digest, source, st.session_state.get("resize", "crop"), entry
