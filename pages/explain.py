@@ -16,8 +16,8 @@ from explorer.inference.probe import class_name, top_k
 from pages.ui import common, models, photo, router, state, switches
 from pages.ui.i18n import N_, _
 
-URL_KEYS = ("module", "classifier", "cls", "off", "ko", "ko_measure", "ko_kind", "branch", "channel", "row", "col", "vis",
-            "steps", "vis_size", "sample")
+URL_KEYS = ("module", "classifier", "cls", "off", "ko", "ko_measure", "ko_kind", "branch", "channel", "row", "col",
+            "vis", "steps", "vis_size", "sample", "resize")
 KINDS = {"zero": N_("output zeroed"), "mean": N_("replaced by its mean over the image")}
 STEPS = (64, 128, 256, 512)
 VIS_SIZES = (96, 128, 160, 224)

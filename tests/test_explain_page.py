@@ -113,8 +113,9 @@ def test_a_unit_picked_on_the_map_gets_its_receptive_field():
 
 def test_the_view_round_trips_through_the_url():
     at = _page(module="inception_4a", classifier="aux_1", cls=7, off="inception_3b.b1,inception_4a.b4",
-               ko_measure="points", ko_kind="mean", branch="b2", row=1, col=2)
+               ko_measure="points", ko_kind="mean", branch="b2", row=1, col=2, resize="stretch", sample="rocket")
     _clean(at)
+    assert at.radio(key="resize").value == "stretch" and at.radio(key="sample").value == "rocket"
     assert at.radio(key="classifier").value == "aux_1" and at.selectbox(key="module").value == "inception_4a"
     assert at.selectbox(key="cls").value == 7
     assert at.toggle(key="off__inception_4a__b4").value is True and at.toggle(key="off__inception_4a__b1").value is False
@@ -127,6 +128,7 @@ def test_the_view_round_trips_through_the_url():
     fresh = _page(**{k: v for k, v in at.query_params.items()})
     _clean(fresh)
     assert fresh.selectbox(key="cls").value == 7 and fresh.radio(key="ko_kind").value == "mean"
+    assert fresh.radio(key="resize").value == "stretch" and fresh.query_params["off"] == "inception_3b.b1,inception_4a.b4"
     # an aux head cannot explain a module after it: the module falls back to one it reads
     late = _page(module="inception_5b", classifier="aux_1")
     _clean(late)

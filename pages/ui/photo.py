@@ -39,10 +39,12 @@ def pick_photo():
         st.radio(_("Sample photo"), list(models.SAMPLES), key="sample", format_func=lambda k: _(models.SAMPLES[k]),
                  horizontal=True)
         state.remember("sample")
+        state.seed("resize", "crop", valid=["crop", "stretch"])
         st.radio(_("Fit to the input"), ["crop", "stretch"], key="resize", horizontal=True,
                  format_func=lambda r: _("centre crop") if r == "crop" else _("stretch (ignore aspect)"),
                  help=_("crop: scale the shorter side to the input size, cut the centre; stretch: resize "
                         "the whole photo to a square"))
+        state.remember("resize")
     with src_r:
         upload = st.file_uploader(_("…or upload a photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to 20 MB)"),
                                   key="upload", help=_("Stays in your browser session only."),

@@ -44,9 +44,10 @@ def flag(text: str) -> bool:
 
 flag.__name__ = "flag (1 or 0)"
 # Explain page: the head ("classifier": `head` is a design choice), class, branches switched off ("module.branch,..."), knock-out measure and
-# ablation, the unit picked on a feature map, feature visualisation on/off, its steps and size
+# ablation, the unit picked on a feature map, feature visualisation on/off, its steps and size, and
+# how the photo is fitted to the input ("resize", also kept by Activations)
 PAGE_KEYS.update({"classifier": str, "cls": int, "off": str, "ko": flag, "ko_measure": str, "ko_kind": str,
-                  "row": int, "col": int, "vis": flag, "steps": int, "vis_size": int})
+                  "row": int, "col": int, "vis": flag, "steps": int, "vis_size": int, "resize": str})
 
 
 @dataclasses.dataclass(frozen=True)
