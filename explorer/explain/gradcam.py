@@ -141,7 +141,7 @@ def _upsample(m: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """(h, w) float map -> (H, W), bilinear."""
     if m.shape == tuple(size):
         return m.astype(np.float32)
-    img = Image.fromarray(m.astype(np.float32), mode="F").resize((size[1], size[0]), Image.Resampling.BILINEAR)
+    img = Image.fromarray(m.astype(np.float32)).resize((size[1], size[0]), Image.Resampling.BILINEAR)
     return np.asarray(img, np.float32)
 
 

@@ -24,7 +24,7 @@ def heat_overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.n
     coloured where it is positive; resized to the crop if needed."""
     heat = np.clip(np.nan_to_num(heat.astype(np.float32)), 0.0, 1.0)
     if heat.shape != crop.shape[:2]:
-        heat = np.asarray(Image.fromarray(heat, mode="F").resize((crop.shape[1], crop.shape[0]),
+        heat = np.asarray(Image.fromarray(heat).resize((crop.shape[1], crop.shape[0]),
                                                                  Image.Resampling.BILINEAR), np.float32)
     colour = colormap(heat, _JET).astype(np.float32)
     weight = alpha * np.sqrt(heat)[..., None]  # no evidence: the photo shows through
