@@ -121,6 +121,7 @@ def _knockout(entry, img, head: str, cls: int) -> None:
     state.seed("ko_measure", "relative", valid=list(MEASURES))
     state.seed("ko_kind", "zero", valid=list(KINDS))
     state.seed("ko", n <= AUTO_SWEEP, valid=(True, False))
+    st.session_state["ko"] = bool(st.session_state["ko"])  # the URL's 1 / 0
     with c1:
         st.radio(_("Measure"), list(MEASURES), key="ko_measure", format_func=lambda m: _(MEASURES[m]))
     with c2:
@@ -218,6 +219,7 @@ def _feature_vis(entry, module: str, branch: str, channel: int) -> None:
     state.seed("steps", 128, valid=STEPS)
     state.seed("vis_size", 128, valid=VIS_SIZES)
     state.seed("vis", False, valid=(True, False))
+    st.session_state["vis"] = bool(st.session_state["vis"])  # the URL's 1 / 0
     c1.selectbox(_("Steps"), STEPS, key="steps")
     c2.selectbox(_("Image size (px)"), VIS_SIZES, key="vis_size")
     c3.toggle(_("Visualise this channel"), key="vis")

@@ -34,21 +34,10 @@ ALL_CHOICES = MAIN_CHOICES + MORE_CHOICES
 PAGE_KEYS = {"module": str, "branch": str, "channel": int, "sample": str, "color_by": str}
 
 
-def flag(text: str) -> bool:
-    """A URL's on/off value ("1", "true", "True" / "0", "false", "False")."""
-    if str(text).lower() in ("1", "true", "on"):
-        return True
-    if str(text).lower() in ("0", "false", "off"):
-        return False
-    raise ValueError(text)
-
-
-flag.__name__ = "flag (1 or 0)"
-# Explain page: the head ("classifier": `head` is a design choice), class, branches switched off ("module.branch,..."), knock-out measure and
-# ablation, the unit picked on a feature map, feature visualisation on/off, its steps and size, and
-# how the photo is fitted to the input ("resize", also kept by Activations)
-PAGE_KEYS.update({"classifier": str, "cls": int, "off": str, "ko": flag, "ko_measure": str, "ko_kind": str,
-                  "row": int, "col": int, "vis": flag, "steps": int, "vis_size": int, "resize": str})
+# Explain: the head ("classifier": `head` is a design choice), class, branches off, knock-out
+# settings, the unit picked on a map, feature visualisation; the photo's fit (on/off flags as 1 / 0)
+PAGE_KEYS.update({"classifier": str, "cls": int, "off": str, "ko": int, "ko_measure": str, "ko_kind": str,
+                  "row": int, "col": int, "vis": int, "steps": int, "vis_size": int, "resize": str})
 
 
 @dataclasses.dataclass(frozen=True)
