@@ -256,7 +256,11 @@ def render(view: state.View) -> None:
         st.image(acts.crop, width="stretch", caption=_("What the network saw ({src}).").format(src=source))
     with right:
         module, head, cls = _target(entry, acts, digest)
-        if not entry.pretrained:
+        trained = dict(zip(entry.info.head_names, entry.info.heads_trained))
+        if entry.pretrained and not trained.get(head, False):
+            st.warning(_("The {w} weights have no trained {h}: its layers start from random weights, so what it "
+                         "says, and why, means nothing. Pick the main head.").format(w=entry.info.weights, h=head))
+        elif not entry.pretrained:
             st.caption(_("**Random weights**: every number below is computed exactly, but no branch has learned "
                          "anything, so which branch “wins” is an accident of the initialisation."))
     img = (image, digest, resize)

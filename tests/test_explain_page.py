@@ -174,3 +174,22 @@ def test_a_large_sweep_waits_for_its_switch(monkeypatch):
     at.toggle(key="ko").set_value(True).run()
     _clean(at)
     assert _chart(at, "ko_heatmap")["data"][0]["type"] == "heatmap" and at.query_params["ko"] == "1"
+
+
+def test_an_untrained_aux_head_of_trained_weights_is_flagged(monkeypatch):
+    import dataclasses
+
+    real = models.get_model
+
+    def trained_trunk(view):  # as if a checkpoint had trained the trunk and main head only
+        entry = real(view)
+        info = dataclasses.replace(entry.info, weights="keras", heads_trained=(True, False, False))
+        return dataclasses.replace(entry, info=info)
+
+    monkeypatch.setattr(models, "get_model", trained_trunk)
+    at = _page(module="inception_4a", classifier="aux_1")
+    _clean(at)
+    assert any("have no trained aux_1" in w.value for w in at.warning)
+    at.radio(key="classifier").set_value("main").run()
+    _clean(at)
+    assert not any("have no trained" in w.value for w in at.warning)
