@@ -80,8 +80,9 @@ def _gradcam(entry, img, module: str, head: str, cls: int, off: tuple) -> None:
                 key="cam_shares")
     st.caption(_("Grad-CAM (Selvaraju et al. 2017): each channel weighted by its gradient averaged over the map, "
                  "positive part. The module's channels are its branches' channels, so the branch maps add up to "
-                 "the module's map (before the positive part); the branch maps share one colour scale. Share = a "
-                 "branch's positive evidence over the module's. p(class) = {p:.2%}.").format(p=cam.probability))
+                 "the module's map (before the positive part); the branch maps share one colour scale, from blue "
+                 "(little evidence) to dark red (the module's strongest), and the photo shows through where a map "
+                 "has none. Share = a branch's positive evidence over the module's. p(class) = {p:.2%}.").format(p=cam.probability))
 
 
 def _switches(entry, img, module: str, off: tuple) -> None:
@@ -101,7 +102,10 @@ def _switches(entry, img, module: str, off: tuple) -> None:
     st.caption((_("Switched off: {pairs}. Same weights, same model: each switch multiplies that branch's output "
                   "by 0 before its module concatenates it.").format(pairs=", ".join(f"{m}/{b}" for m, b in off)))
                if off else _("Every branch is on. Switch one off to see the top-5 of every head change."))
-    for col, head in zip(st.columns(len(preds)), preds):
+    heads = list(preds)
+    per_row = 2 if len(heads) > 2 else len(heads)  # four columns each: three side by side would hide the change
+    cols = [c for k in range(0, len(heads), per_row) for c in st.columns(per_row)]
+    for col, head in zip(cols, heads):
         with col:
             st.markdown(f"**{head}**")
             st.dataframe(pd.DataFrame(top_change_rows(preds[head])), hide_index=True, width="stretch",
@@ -126,13 +130,15 @@ def _knockout(entry, img, head: str, cls: int) -> None:
         st.radio(_("Measure"), list(MEASURES), key="ko_measure", format_func=lambda m: _(MEASURES[m]))
     with c2:
         st.radio(_("Knock-out"), list(KINDS), key="ko_kind", format_func=lambda k: _(KINDS[k]))
+    passes = -(-(2 * n + 1) // 8)
     with c3:
         st.toggle(_("Run the sweep"), key="ko", help=_("{n} branches: {p} forward passes (batches of 8)").format(
-            n=n, p=-(-(2 * n + 1) // 8)))
+            n=n, p=passes))
     state.remember("ko_measure", "ko_kind", "ko")
     if not st.session_state["ko"]:
-        st.info(_("{n} branches to knock out, zeroed and replaced by their mean: {r} forward passes of the gated "
-                  "model. Switch on *Run the sweep* to compute them (with a progress bar).").format(n=n, r=2 * n + 1))
+        st.info(_("{n} branches to knock out, each zeroed and each replaced by its mean, plus the intact network: "
+                  "{r} images in {p} batched forward passes of the gated model. Switch on *Run the sweep* to "
+                  "compute them (with a progress bar).").format(n=n, r=2 * n + 1, p=passes))
         return
     bar = st.progress(0.0, text=_("Knock-out: one batched pass of the gated model per 8 ablations…"))
     ko = models.knockout(entry.model, entry.token, digest, resize, head, cls, image,

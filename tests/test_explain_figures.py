@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.figures.explain import (feature_map_figure, heat_overlay, knockout_figure, knockout_value, rf_overlay,
-                                      share_figure, top_change_rows)
+from explorer.figures.explain import (cell_decimals, feature_map_figure, heat_overlay, knockout_figure, knockout_value,
+                                      rf_overlay, share_figure, top_change_rows)
 
 
 def _crop(h=40, w=50):
@@ -49,6 +49,10 @@ def test_knockout_heatmap_is_module_by_branch_around_zero():
     points = knockout_figure(ROWS, 0.2, "cat", "points", "mean").data[0]
     assert points.z[0][0] == pytest.approx(-5.0) and "3x3" in points.text[0][1]
     assert knockout_value(ROWS[1], 0.0, "relative") == 0.0
+    assert heat.text[0][0].endswith("-50.0")
+    tiny = knockout_figure(ROWS, 200.0, "cat", "relative").data[0]  # changes of at most 0.05%
+    assert tiny.text[0][0].endswith("-0.050") and tiny.text[1][2].endswith("+0.025")
+    assert [cell_decimals(v, 1) for v in (0.0, 4.3, 0.13, 0.013, 1e-9)] == [1, 1, 2, 3, 6]
     with pytest.raises(ValueError, match="Received: 'log'"):
         knockout_figure(ROWS, 0.2, "cat", "log")
 

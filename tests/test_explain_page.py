@@ -169,7 +169,7 @@ def test_a_large_sweep_waits_for_its_switch(monkeypatch):
     at = _page(module="inception_4a")
     _clean(at)
     assert at.toggle(key="ko").value is False
-    assert any("36 branches to knock out" in i.value and "73 forward passes" in i.value for i in at.info)
+    assert any("36 branches to knock out" in i.value and "73 images in 10 batched forward passes" in i.value for i in at.info)
     assert not any(e.proto.id.endswith("-ko_heatmap") for e in at.get("plotly_chart"))
     at.toggle(key="ko").set_value(True).run()
     _clean(at)

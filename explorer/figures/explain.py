@@ -56,6 +56,14 @@ def knockout_value(row: dict, p_intact: float, measure: str, kind: str = "zero")
     return 100.0 * delta / p_intact if p_intact > 0 else 0.0
 
 
+def cell_decimals(largest: float, least: int) -> int:
+    """Decimals that show the largest value with two significant digits (at least `least`, at most 6):
+    a sweep whose changes are all below 0.1 does not print a grid of -0.0."""
+    if largest <= 0:
+        return least
+    return int(min(6, max(least, 1 - np.floor(np.log10(largest)))))
+
+
 def knockout_figure(rows: list[dict], p_intact: float, class_name: str, measure: str = "relative",
                     kind: str = "zero", note: str = ""):
     """Module (rows) x branch (columns) heatmap of what switching each branch off does to the
@@ -71,11 +79,13 @@ def knockout_figure(rows: list[dict], p_intact: float, class_name: str, measure:
     z = [[None] * len(keys) for _ in modules]
     text = [[""] * len(keys) for _ in modules]
     hover = [[""] * len(keys) for _ in modules]
+    values = {id(r): knockout_value(r, p_intact, measure, kind) for r in rows}
+    digits = cell_decimals(max((abs(v) for v in values.values()), default=0.0), 1 if measure == "relative" else 2)
     for r in rows:
         i, j = modules.index(r["module"]), keys.index(r["branch"])
-        v = knockout_value(r, p_intact, measure, kind)
+        v = values[id(r)]
         z[i][j] = v
-        text[i][j] = f"{r['label']}<br>{v:+.1f}" if measure == "relative" else f"{r['label']}<br>{v:+.2f}"
+        text[i][j] = f"{r['label']}<br>{v:+.{digits}f}"
         hover[i][j] = (f"{r['module']} · {r['branch']} ({r['label']}) {'zeroed' if kind == 'zero' else 'set to its mean'}"
                        f"<br>p({class_name}) {100 * r[f'p_{kind}']:.3f}% (intact {100 * p_intact:.3f}%)"
                        f"<br>new top-1: {r[f'top1_{kind}']}")
