@@ -200,3 +200,30 @@ def resolve(spec: Union[VariantSpec, str], c: Optional[Choices] = None) -> Net:
     head_units.append(DenseU("head__fc", c.classes, "softmax"))
     aux = tuple(_aux_head(i, a.form, a.after, c) for i, a in enumerate(spec.aux, 1)) if c.aux_heads else ()
     return Net(spec.name, c, tuple(modules), RHead("head", None, tuple(head_units)), aux)
+
+
+def five_widths(spec: Union[VariantSpec, str], c: Optional[Choices] = None) -> list[dict]:
+    """Every "5x5" of `spec` (each module's `Conv5x5`) with the widths its two-3x3 factorisation has
+    under choices `c`: module, branch, label, r (input channels), m (middle width), f (output
+    channels), published (True where the paper gives m; else the `factorize_mid` rule decides),
+    stride, and factorized (whether `c` builds it as two 3x3)."""
+    if isinstance(spec, str):
+        from explorer.zoo.variants import get_spec
+
+        spec = get_spec(spec)
+    c = c if c is not None else spec.defaults
+    out, cin = [], 3
+    for row in spec.modules(c.table):
+        for name in row.names():
+            for i, br in enumerate(row.branches, 1):
+                for j, op in enumerate(br.ops):
+                    if not isinstance(op, Conv5x5):
+                        continue
+                    _, r = _chain(br.ops[:j], c, _Namer("w"), cin)
+                    f = scaled(op.filters, c.width)
+                    m = scaled(op.mid, c.width) if op.mid else middle_width(c.factorize_mid, r, f)
+                    out.append({"module": name, "branch": f"b{i}", "label": br.label, "r": r, "m": m, "f": f,
+                                "published": bool(op.mid), "stride": op.stride,
+                                "factorized": bool(c.factorize_5x5 and c.kernel_5x5 == 5)})
+            _, cin = _resolve_module(row, name, c, cin)
+    return out

@@ -78,3 +78,67 @@ def delta_figure(rows: Sequence[dict], title: Optional[str] = None, height: int 
     fig.update_xaxes(title_text="Δ held-out accuracy vs baseline (points)", title_font=dict(size=18))
     fig.update_yaxes(autorange="reversed")
     return style(fig, title=title, height=height)
+
+
+def learning_curves_figure(rows: Sequence[dict], curves: Sequence[dict], metric: str = "heldout_accuracy",
+                           title: Optional[str] = None, height: int = 480):
+    """Per-epoch curves against training steps, one colour per configuration: every seed as a thin
+    line, the mean as a thick one. `curves[i]` is `explorer.lab.learning_curves(records, rows[i])`.
+    For an accuracy metric, the baseline's final mean is a dashed line: where a curve crosses it is
+    the configuration's steps to the baseline's accuracy."""
+    import plotly.graph_objects as go
+
+    names = {"heldout_accuracy": "held-out accuracy, %", "train_accuracy": "training accuracy, % (running, in training mode)",
+             "train_loss": "training loss (main head)", "heldout_loss": "held-out loss"}
+    if metric not in names:
+        raise ValueError(f"metric must be one of {sorted(names)}. Received: metric={metric!r}")
+    pct = 100.0 if metric.endswith("accuracy") else 1.0
+    fig = go.Figure()
+    for i, (row, cur) in enumerate(zip(rows, curves)):
+        runs = [r for r in cur.get(metric, []) if r and len(r) == len(cur.get("step", []))]
+        if not runs:
+            continue
+        color, name, steps = COLORS[i % len(COLORS)], row["label"], cur["step"]
+        for seed, run in zip(row["seeds"], runs):
+            fig.add_trace(go.Scatter(x=steps, y=[pct * v for v in run], mode="lines", line=dict(color=color, width=1),
+                                     opacity=0.35, legendgroup=name, showlegend=False,
+                                     hovertemplate=f"{name}, seed {seed}<br>step %{{x}}: %{{y:.3g}}<extra></extra>"))
+        mean = [pct * sum(v) / len(v) for v in zip(*runs)]
+        fig.add_trace(go.Scatter(x=steps, y=mean, mode="lines+markers", line=dict(color=color, width=3.5),
+                                 marker=dict(size=8), name=name, legendgroup=name,
+                                 hovertemplate=f"<b>{name}</b> (mean of {len(runs)})<br>step %{{x}}: %{{y:.3g}}<extra></extra>"))
+    base = next((r for r in rows if r["label"] == "baseline"), None)
+    if base is not None and metric == "heldout_accuracy":
+        fig.add_hline(y=100 * base["accuracy_mean"], line_dash="dash", line_color="#444",
+                      annotation_text=f"baseline's final accuracy ({100 * base['accuracy_mean']:.1f}%)",
+                      annotation_position="bottom right", annotation_font_size=15)
+    fig.update_xaxes(title_text="training steps (batches)", title_font=dict(size=19), rangemode="tozero")
+    fig.update_yaxes(title_text=names[metric], title_font=dict(size=19))
+    return style(fig, title=title, height=height)
+
+
+def lr_search_figure(rows: Sequence[dict], title: Optional[str] = None, height: int = 440):
+    """Validation-split accuracy at each learning rate of the grid (the selection seed), one line per
+    configuration; the chosen rate is the big marker."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, row in enumerate(rows):
+        search = [s for s in row.get("lr_search", []) if s.get("tune_accuracy") is not None]
+        if not search:
+            continue
+        color = COLORS[i % len(COLORS)]
+        fig.add_trace(go.Scatter(
+            x=[s["learning_rate"] for s in search], y=[100 * s["tune_accuracy"] for s in search],
+            mode="lines+markers", line=dict(color=color, width=2.5), marker=dict(size=10, color=color),
+            name=row["label"], legendgroup=row["label"],
+            hovertemplate=f"<b>{row['label']}</b><br>rate %{{x:g}}: %{{y:.1f}}% on the validation split<extra></extra>"))
+        chosen = [s for s in search if math.isclose(s["learning_rate"], row["learning_rate"])]
+        fig.add_trace(go.Scatter(
+            x=[s["learning_rate"] for s in chosen], y=[100 * s["tune_accuracy"] for s in chosen], mode="markers",
+            marker=dict(size=20, symbol="star", color=color, line=dict(width=1, color="white")),
+            legendgroup=row["label"], showlegend=False,
+            hovertemplate=f"<b>{row['label']}</b>: chosen rate %{{x:g}}<extra></extra>"))
+    fig.update_xaxes(type="log", title_text="learning rate (log scale; ★ = chosen)", title_font=dict(size=19))
+    fig.update_yaxes(title_text="validation-split accuracy, %", title_font=dict(size=19))
+    return style(fig, title=title, height=height)

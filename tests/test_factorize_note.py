@@ -1,0 +1,54 @@
+"""The Design costs page's sentence on why factorising a 5x5 costs more or less: computed from
+the configuration's own r, m and f, consistent with the cost model."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import explorer
+from explorer.arch.factorize import CHEAPER, explain, factorization, pair_weights
+from explorer.zoo.published import PUBLISHED
+
+
+def test_googlenet_widths_and_weights():
+    fz = factorization("googlenet", factorize_5x5=True)
+    ex = fz["example"]
+    assert (ex["module"], ex["r"], ex["m"], ex["f"]) == ("inception_3a", 16, 23, 32)  # round(sqrt(16 * 32))
+    assert len(fz["branches"]) == 9 and fz["factorized"] and not fz["published"]
+    assert fz["total_5x5"] == sum(25 * b["r"] * b["f"] for b in fz["branches"])
+    # the weights' difference is the cost model's parameter difference less the biases (no BN)
+    d_params = explorer.cost("googlenet", factorize_5x5=True).params - explorer.cost("googlenet").params
+    d_bias = sum(b["m"] for b in fz["branches"])  # one extra conv (its bias) per branch
+    assert fz["total_pair"] - fz["total_5x5"] + d_bias == d_params
+
+
+@pytest.mark.parametrize("rule, word, pct", [("sqrt", "down", "16% fewer"), ("out", "up", "48% more"),
+                                             ("in", "down", "52% fewer")])
+def test_sentence_direction_follows_the_rule(rule, word, pct):
+    text = explain("googlenet", factorize_5x5=True, factorize_mid=rule)
+    assert f"Why the cost goes {word}" in text and pct in text
+    assert f'factorize_mid="{rule}"' in text and "2–4 × r" in text
+    direction = explorer.cost("googlenet", factorize_5x5=True, factorize_mid=rule).params - explorer.cost("googlenet").params
+    assert (direction < 0) == (word == "down")
+
+
+def test_published_widths_and_variants_without_a_5x5():
+    text = explain("bn_inception")
+    assert "published middle widths" in text and "64 → 96 → 96" in text
+    assert explain("inception_v4") is None
+    assert "turn on `factorize_5x5`" in explain("googlenet")  # off by default: says how to build it
+
+
+def test_cheaper_ranges_are_where_the_pair_costs_less():
+    for rule, (lo, hi) in CHEAPER.items():
+        for ratio in (lo * 0.9, lo * 1.1, min(hi, 50) * 0.9, hi * 1.1 if math.isfinite(hi) else 100):
+            r, f = 1000, ratio * 1000
+            m = {"sqrt": math.sqrt(r * f), "out": f, "in": r}[rule]
+            cheaper = pair_weights(r, m, f) < 25 * r * f
+            assert cheaper == (lo < ratio < hi), (rule, ratio)
+
+
+def test_published_text_says_under_which_widths_28_percent_holds():
+    text = PUBLISHED["factorize_5x5"]["published"]
+    assert "28%" in text and "widths are equal" in text and "9 m (r + f)" in text
