@@ -181,19 +181,29 @@ def _aux_head(index: int, form: str, after: str, c: Choices) -> RHead:
     return RHead(p, after, tuple(units))
 
 
-@functools.lru_cache(maxsize=512)
-def resolve(spec: Union[VariantSpec, str], c: Optional[Choices] = None) -> Net:
-    """The concrete unit graph of `spec` under choices `c` (validated by `explorer.choices`)."""
+def _spec_choices(spec: Union[VariantSpec, str], c: Optional[Choices]) -> tuple[VariantSpec, Choices]:
     if isinstance(spec, str):
         from explorer.zoo.variants import get_spec
 
         spec = get_spec(spec)
-    c = c if c is not None else spec.defaults
-    modules, cin = [], 3
+    return spec, (c if c is not None else spec.defaults)
+
+
+def _walk(spec: VariantSpec, c: Choices):
+    """(table row, module name, input channels, resolved module) for every module, in order."""
+    cin = 3
     for row in spec.modules(c.table):
         for name in row.names():
-            module, cin = _resolve_module(row, name, c, cin)
-            modules.append(module)
+            module, cout = _resolve_module(row, name, c, cin)
+            yield row, name, cin, module
+            cin = cout
+
+
+@functools.lru_cache(maxsize=512)
+def resolve(spec: Union[VariantSpec, str], c: Optional[Choices] = None) -> Net:
+    """The concrete unit graph of `spec` under choices `c` (validated by `explorer.choices`)."""
+    spec, c = _spec_choices(spec, c)
+    modules = [module for _, _, _, module in _walk(spec, c)]
     head_units: list = [GapU("head__pool") if c.head == "gap" else FlattenU("head__flatten")]
     if spec.dropout:
         head_units.append(DropoutU("head__dropout", spec.dropout))
@@ -207,23 +217,17 @@ def five_widths(spec: Union[VariantSpec, str], c: Optional[Choices] = None) -> l
     under choices `c`: module, branch, label, r (input channels), m (middle width), f (output
     channels), published (True where the paper gives m; else the `factorize_mid` rule decides),
     stride, and factorized (whether `c` builds it as two 3x3)."""
-    if isinstance(spec, str):
-        from explorer.zoo.variants import get_spec
-
-        spec = get_spec(spec)
-    c = c if c is not None else spec.defaults
-    out, cin = [], 3
-    for row in spec.modules(c.table):
-        for name in row.names():
-            for i, br in enumerate(row.branches, 1):
-                for j, op in enumerate(br.ops):
-                    if not isinstance(op, Conv5x5):
-                        continue
-                    _, r = _chain(br.ops[:j], c, _Namer("w"), cin)
-                    f = scaled(op.filters, c.width)
-                    m = scaled(op.mid, c.width) if op.mid else middle_width(c.factorize_mid, r, f)
-                    out.append({"module": name, "branch": f"b{i}", "label": br.label, "r": r, "m": m, "f": f,
-                                "published": bool(op.mid), "stride": op.stride,
-                                "factorized": bool(c.factorize_5x5 and c.kernel_5x5 == 5)})
-            _, cin = _resolve_module(row, name, c, cin)
+    spec, c = _spec_choices(spec, c)
+    out = []
+    for row, name, cin, _ in _walk(spec, c):
+        for i, br in enumerate(row.branches, 1):
+            for j, op in enumerate(br.ops):
+                if not isinstance(op, Conv5x5):
+                    continue
+                _, r = _chain(br.ops[:j], c, _Namer("w"), cin)
+                f = scaled(op.filters, c.width)
+                m = scaled(op.mid, c.width) if op.mid else middle_width(c.factorize_mid, r, f)
+                out.append({"module": name, "branch": f"b{i}", "label": br.label, "r": r, "m": m, "f": f,
+                            "published": bool(op.mid), "stride": op.stride,
+                            "factorized": bool(c.factorize_5x5 and c.kernel_5x5 == 5)})
     return out
