@@ -57,7 +57,7 @@ def test_tiny_training_beats_chance_on_held_out_data():
     30 s each (at a higher learning rate, 1e-3, two of those seeds never leave chance: a deep
     network without batch norm)."""
     cfg = TrainConfig(variant="googlenet", choices={"width": 0.25}, n_train=1200, n_val=300, image_size=48,
-                      epochs=6, batch_size=32, learning_rate=3e-4, data=train_mod.QUICK_DATA)
+                      epochs=6, batch_size=32, learning_rate=3e-4, data=lab.QUICK_DATA)
     seen = []
     result = lab.train(cfg, progress=lambda f, m: seen.append((f, m)))
     chance = 1 / 6

@@ -97,11 +97,11 @@ def _to_numpy(ds, limit: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs)[:limit], np.concatenate(ys)[:limit]
 
 
-def _folder_arrays(root: Path, config: TrainConfig):
+def _folder_arrays(base: Path, config: TrainConfig):
     """uint8 (train, held-out) arrays of a folder: train/ and val/ when it has them, else a
     seeded split holding out HELDOUT_FRACTION."""
-    size, seed = config.image_size, config.data_seed
-    if root.name == "train":
+    size, seed, root = config.image_size, config.data_seed, _train_root(base)
+    if root != base:
         train, _, names = folder_dataset(root, image_size=size, batch_size=256, validation_split=0, seed=seed)
         held, _, held_names = folder_dataset(root.parent / "val", image_size=size, batch_size=256,
                                              validation_split=0, seed=seed)
@@ -125,10 +125,11 @@ def normalize(x: np.ndarray, variant: str) -> np.ndarray:
 
 
 def _folder_data(config: TrainConfig) -> dict:
-    root = _train_root(imagenette_dir() if config.images == "imagenette" else config.images)
+    base = Path(imagenette_dir() if config.images == "imagenette" else config.images).expanduser()
+    root = _train_root(base)
     try:
         key = ("folder", str(root), config.image_size, config.n_train, config.n_val, config.data_seed)
-        xt, yt, xh, yh, names = _cached(key, lambda: _folder_arrays(root, config))
+        xt, yt, xh, yh, names = _cached(key, lambda: _folder_arrays(base, config))
     except ValueError as e:
         raise DataError(str(e)) from None
     if len(xt) <= config.n_tune + config.batch_size:

@@ -26,7 +26,8 @@ from typing import Optional
 
 from explorer.lab.config import TrainConfig
 from explorer.lab.datasets import dataset
-from explorer.lab.recipe import Progress, compile_model, curves_callback, heads_metrics, targets
+from explorer.lab.recipe import (Progress, compile_model, compiled_loss_weights, curves_callback, heads_metrics,
+                                 targets)
 from explorer.nn.backend import setup_devices
 
 # Augmentation of folder images (Keras layers; inactive at inference): horizontal flips, shifts and
@@ -122,7 +123,7 @@ def _fit(config: TrainConfig, data: dict, dev: dict, progress: Optional[Progress
         # statistics as the last epoch's evaluation left them (re-estimated or moving)
         out = {} if cb.moving_accuracy is None else {"accuracy_moving_stats": cb.moving_accuracy}
         accs, losses = heads_metrics(model, data["x_heldout"], data["y_heldout"], batch)
-        weights = [float(w) for w in (model.get_compile_config().get("loss_weights") or [1.0])]
+        weights = compiled_loss_weights(model)
     finally:
         if config.mixed_precision:
             keras.config.set_dtype_policy(policy)
