@@ -109,9 +109,9 @@ def test_sweep_protocol_seed_zero_at_every_rate_then_the_chosen_rate(tmp_path):
     base = TrainConfig(choices={"width": 0.25}, n_train=200, n_tune=50, n_val=50, image_size=48)
     rep = lab.run_sweep("googlenet", [{}, {"batch_norm": True}], [0, 1, 2], base, tmp_path / "s.jsonl",
                         lrs=[3e-4, 1e-3, 3e-3], train_fn=fake)
-    assert calls[:6] == [(0, 3e-4, False), (0, 1e-3, False), (0, 3e-3, False),
-                         (0, 3e-4, True), (0, 1e-3, True), (0, 3e-3, True)]
-    assert calls[6:] == [(1, 1e-3, False), (2, 1e-3, False), (1, 3e-3, True), (2, 3e-3, True)]
+    # one configuration after another: its rates on seed 0, then its other seeds at the chosen rate
+    assert calls == [(0, 3e-4, False), (0, 1e-3, False), (0, 3e-3, False), (1, 1e-3, False), (2, 1e-3, False),
+                     (0, 3e-4, True), (0, 1e-3, True), (0, 3e-3, True), (1, 3e-3, True), (2, 3e-3, True)]
     assert rep.chosen_lr == {"baseline": 1e-3, "batch_norm=True": 3e-3}
     assert len(lab.load_results(tmp_path / "s.jsonl")) == 10
     calls.clear()

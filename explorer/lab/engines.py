@@ -21,6 +21,7 @@ class LocalEngine:
     """Trials one after another in this process (the default)."""
 
     name = "local"
+    parallel = False
 
     def run(self, configs: Sequence, fn: Callable, progress: Optional[Progress] = None,
             labels: Sequence[str] = ()) -> Iterator[tuple[int, dict]]:
@@ -48,6 +49,7 @@ class RayEngine:
     workers need the requirements installed. `num_cpus` caps a local instance's CPUs."""
 
     name = "ray"
+    parallel = True
 
     def __init__(self, address: Optional[str] = None, num_cpus: Optional[int] = None):
         self.address, self.num_cpus = address, num_cpus

@@ -198,16 +198,18 @@ class SweepReport:
     chosen_lr: dict = field(default_factory=dict)  # configuration label -> chosen learning rate
 
 
-def _run_stage(runs, done: dict, path: Path, fn, engine, report, protocol, offset: float, share: float) -> list:
-    """Train the runs of `runs` not in `done` on `engine`, appending each record as it arrives."""
+def _run_stage(runs, done: dict, path: Path, fn, engine, report, protocol, counter: list) -> list:
+    """Train the runs of `runs` not in `done` on `engine`, appending each record as it arrives.
+    counter = [runs finished so far, runs to do in all] (for the progress fraction)."""
     todo = [(ch, cfg) for ch, cfg in runs if run_id(cfg) not in done]
     ran = []
     if not todo:
         return ran
     labels = [f"{label(ch)}, seed {cfg.seed}, lr {cfg.learning_rate:g}" for ch, cfg in todo]
+    start, total = counter[0], max(counter[1], 1)
 
     def inner(f, msg):
-        report(offset + share * f, msg)
+        report(min((start + f * len(todo)) / total, 1.0), msg)
 
     for k, result in engine.run([cfg for _, cfg in todo], fn, inner, labels):
         change, cfg = todo[k]
@@ -215,6 +217,7 @@ def _run_stage(runs, done: dict, path: Path, fn, engine, report, protocol, offse
         append_record(path, rec)
         done[rec["id"]] = rec
         ran.append(rec["id"])
+        counter[0] += 1
     return ran
 
 
@@ -230,6 +233,9 @@ def run_sweep(variant: str, grid: Sequence[dict], seeds: Iterable[int], base: Tr
               that rate only. None: every run at `base.learning_rate`.
     progress: progress(fraction of the whole sweep, message).
     engine:   where the trials run (`explorer.lab.engines`: LocalEngine (default) or RayEngine).
+              One after another (local), each configuration is finished - its rates, then its
+              seeds - before the next, so an interrupted sweep has whole configurations; on a
+              parallel engine (Ray) every first-seed trial is submitted at once, then the seeds.
     train_fn: the training function (default `explorer.lab.train.train`); tests swap it.
     An exception in a run propagates; the runs finished before it are already in the file.
     """
@@ -244,20 +250,23 @@ def run_sweep(variant: str, grid: Sequence[dict], seeds: Iterable[int], base: Tr
     _repair_tail(p)
     done = {r["id"]: r for r in load_results(p)}
     protocol = {"lr_grid": list(lrs), "select_seed": seeds[0]} if lrs else {}
-    first = configs(variant, grid, seeds[:1] if lrs else seeds, base, lrs)
-    later_n = len(grid) * (len(seeds) - 1) if lrs else 0
-    n1 = sum(run_id(c) not in done for _, c in first)
-    share = n1 / max(n1 + later_n, 1)
-    ran = _run_stage(first, done, p, fn, engine, report, protocol, 0.0, share)
-    runs, chosen = list(first), {}
-    if lrs:
-        for change in grid:
-            recs = [done[run_id(c)] for ch, c in first if ch == change and run_id(c) in done]
-            chosen[label(change)] = choose_lr(recs)
-        later = []  # configuration-major: each configuration's seeds together
-        for change in grid:
+    first_seeds = seeds[:1] if lrs else seeds
+    counter = [0, sum(run_id(c) not in done for _, c in configs(variant, grid, first_seeds, base, lrs))
+               + (len(grid) * (len(seeds) - 1) if lrs else 0)]
+    parts = [list(grid)] if getattr(engine, "parallel", False) or not lrs else [[ch] for ch in grid]
+    runs, chosen, ran = [], {}, []
+    for part in parts:
+        first = configs(variant, part, first_seeds, base, lrs)
+        ran += _run_stage(first, done, p, fn, engine, report, protocol, counter)
+        runs += first
+        if not lrs:
+            continue
+        later = []
+        for change in part:
+            chosen[label(change)] = choose_lr([done[run_id(c)] for ch, c in first if ch == change and run_id(c) in done])
             later += configs(variant, [change], seeds[1:], dataclasses.replace(base, learning_rate=chosen[label(change)]))
-        ran += _run_stage(later, done, p, fn, engine, report, protocol, share, 1.0 - share)
+        counter[1] -= sum(run_id(c) in done for _, c in later)  # already in the file: not to do
+        ran += _run_stage(later, done, p, fn, engine, report, protocol, counter)
         runs += later
     if not ran:
         report(1.0, f"all {len(runs)} runs already in {p}")
