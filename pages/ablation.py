@@ -14,7 +14,7 @@ from explorer import lab
 from explorer.figures.lab import delta_figure, learning_curves_figure, lr_search_figure, measured_accuracy_figure
 from explorer.figures.published import v3_table3_figure
 from explorer.lab import report
-from explorer.lab.summary import steps_text
+from explorer.lab.summary import lr_text, steps_text
 from explorer.lab.sweep import label as run_label
 from explorer.zoo.choices import CHOICE_LABELS
 from explorer.zoo.published import LABELS, PUBLISHED, V3_TABLE3, V3_TABLE3_SOURCE
@@ -81,7 +81,7 @@ def _summary_table(rows: list[dict]) -> pd.DataFrame:
 
     return pd.DataFrame([{
         _("configuration"): r["label"], _("seeds"): r["n_seeds"],
-        _("learning rate"): f"{r['learning_rate']:g}" + (_(" (chosen)") if r.get("lr_chosen") else ""),
+        _("learning rate"): lr_text(r),
         _("accuracy % (mean)"): round(100 * r["accuracy_mean"], 2), _("± std (seeds)"): round(100 * r["accuracy_std"], 2),
         _("min–max %"): f"{100 * r['accuracy_min']:.1f}–{100 * r['accuracy_max']:.1f}",
         _("vs baseline (points)"): versus(r), _("steps to baseline's accuracy"): steps_text(r),

@@ -52,3 +52,20 @@ def test_cheaper_ranges_are_where_the_pair_costs_less():
 def test_published_text_says_under_which_widths_28_percent_holds():
     text = PUBLISHED["factorize_5x5"]["published"]
     assert "28%" in text and "widths are equal" in text and "9 m (r + f)" in text
+
+
+@pytest.mark.slow
+def test_design_costs_page_says_why_next_to_the_numbers():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app.py"), default_timeout=120)
+    at.query_params["variant"] = "googlenet"
+    at.query_params["factorize_5x5"] = "true"
+    at.query_params["factorize_mid"] = "out"
+    at.switch_page("pages/design_costs.py").run()
+    assert not at.exception and not at.error
+    text = "\n".join(m.value for m in at.markdown)
+    assert explain("googlenet", factorize_5x5=True, factorize_mid="out") in text
+    assert "Why the cost goes up" in text and "16 → 32 → 32" in text

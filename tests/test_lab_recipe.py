@@ -40,7 +40,7 @@ def test_reestimate_bn_is_the_average_of_batch_statistics():
 
 def _rec(label, change, seed, lr, acc, tune, curve, select=True):
     cfg = {"choices": {"width": 0.25, **change}, "seed": seed, "learning_rate": lr, "epochs": 2}
-    return {"id": f"{label}-{seed}-{lr}", "label": label, "change": change, "variant": "googlenet", "seed": seed,
+    return {"id": f"{label}-{seed}-{lr}-{acc}", "label": label, "change": change, "variant": "googlenet", "seed": seed,
             "learning_rate": lr, "config": cfg, "protocol": {"lr_grid": [1e-3, 3e-3], "select_seed": 0} if select else {},
             "metrics": {"accuracy": acc, "tune_accuracy": tune, "tune_loss": 1.0, "aux_accuracy": [], "params": 10,
                         "macs": 20, "wall_s": 2.0, "chance": 1 / 6, "steps_per_epoch": 10,
@@ -79,8 +79,14 @@ def test_batch_norm_below_the_baseline_names_the_measured_cause():
         recs.append(r)
     rows = lab.summarize(recs)
     note = report.batch_norm_note(rows)
+    assert "incomplete (1 of 2 rates so far)" in note  # the sweep is still running
+    assert summary.lr_text(rows[1]) == "0.003 (best of 1/2 rates so far)"
+    recs.append(_rec("batch_norm=True", {"batch_norm": True}, 0, 1e-3, 0.25, 0.2, [0.2, 0.25]))
+    rows = lab.summarize(recs)
+    note = report.batch_norm_note(rows)
     assert "contradicts the paper" in note and "30.0 points below" in note
     assert "moving BN averages" in note and "20.0%" in note and "largest of the grid" in note
+    assert summary.lr_text(rows[1]) == "0.003 (chosen)"
 
 
 def test_choose_lr_uses_the_validation_split_with_ties_broken():

@@ -26,13 +26,11 @@ def measured_accuracy_figure(rows: Sequence[dict], records: Sequence[dict] = (),
         raise ValueError(f"x must be 'params' or 'macs'. Received: x={x!r}")
     xname = "parameters" if x == "params" else "MACs per image"
     fig = go.Figure()
-    by_label: dict = {}
-    for r in records:
-        by_label.setdefault(r.get("label", "?"), []).append(r)
+    by_id = {r.get("id"): r for r in records}
     for i, row in enumerate(rows):
         color = COLORS[i % len(COLORS)]
         name = row["label"]
-        seeds = by_label.get(name, [])
+        seeds = [by_id[k] for k in row.get("ids", []) if k in by_id]  # this row's runs (its chosen rate) only
         if seeds:
             fig.add_trace(go.Scatter(
                 x=[s["metrics"][x] for s in seeds], y=[100 * s["metrics"]["accuracy"] for s in seeds],
@@ -75,8 +73,8 @@ def delta_figure(rows: Sequence[dict], title: Optional[str] = None, height: int 
             name=LABELS["measured"],
             hovertemplate="<b>%{y}</b><br>%{x:+.1f} points vs baseline<extra></extra>"))
     fig.add_vline(x=0, line_color="#444")
-    fig.update_xaxes(title_text="Δ held-out accuracy vs baseline (points)", title_font=dict(size=18))
-    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="Δ accuracy vs baseline (points)", title_font=dict(size=18))
+    fig.update_yaxes(autorange="reversed", automargin=True, ticksuffix="  ")
     return style(fig, title=title, height=height)
 
 
@@ -139,6 +137,8 @@ def lr_search_figure(rows: Sequence[dict], title: Optional[str] = None, height: 
             marker=dict(size=20, symbol="star", color=color, line=dict(width=1, color="white")),
             legendgroup=row["label"], showlegend=False,
             hovertemplate=f"<b>{row['label']}</b>: chosen rate %{{x:g}}<extra></extra>"))
-    fig.update_xaxes(type="log", title_text="learning rate (log scale; ★ = chosen)", title_font=dict(size=19))
+    rates = sorted({s["learning_rate"] for row in rows for s in row.get("lr_search", [])})
+    fig.update_xaxes(type="log", title_text="learning rate (log scale; ★ = chosen)", title_font=dict(size=19),
+                     tickvals=rates, ticktext=[f"{v:g}" for v in rates])
     fig.update_yaxes(title_text="validation-split accuracy, %", title_font=dict(size=19))
     return style(fig, title=title, height=height)

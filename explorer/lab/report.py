@@ -90,7 +90,9 @@ def batch_norm_note(rows: Sequence[dict]) -> Optional[str]:
 
 
 def _bn_cause(bn: dict, base: dict) -> str:
-    grid = [s["learning_rate"] for s in bn.get("lr_search", [])]
+    grid, searched = bn.get("lr_grid") or [], bn.get("lr_search") or []
+    if grid and len(searched) < len(grid):
+        return f" Its learning-rate search is incomplete ({len(searched)} of {len(grid)} rates so far)."
     if grid and math.isclose(bn["learning_rate"], max(grid)):
         return (" Its chosen learning rate is the largest of the grid: a higher rate may suit it better "
                 "(the BN paper raised the rate 5-30×).")

@@ -86,6 +86,7 @@ def _row(rs: list[dict], lr: Optional[float], search: list[dict]) -> dict:
         "label": rs[0].get("label", "?"), "variant": rs[0].get("variant"), "change": rs[0].get("change", {}),
         "n_seeds": len(rs), "seeds": sorted(r.get("seed") for r in rs),
         "learning_rate": lr if lr is not None else _lr(rs[0]), "lr_chosen": lr is not None,
+        "lr_grid": list((rs[0].get("protocol") or {}).get("lr_grid") or []),
         "lr_search": [{"learning_rate": _lr(r), "tune_accuracy": r["metrics"].get("tune_accuracy"),
                        "tune_loss": r["metrics"].get("tune_loss"), "accuracy": r["metrics"]["accuracy"],
                        "seed": r["seed"]} for r in search],
@@ -145,7 +146,7 @@ def markdown_table(rows: Sequence[dict]) -> str:
         d = r.get("delta_vs_baseline")
         delta = "—" if r["label"] == "baseline" or d is None else f"{100 * d:+.1f}"
         aux = ", ".join(f"{100 * a:.1f}" for a in r["aux_accuracy_mean"]) or "—"
-        lr = f"{r['learning_rate']:g}" + (" (chosen)" if r.get("lr_chosen") else "")
+        lr = lr_text(r)
         lines.append(f"| {r['label']} | {r['n_seeds']} | {lr} | {100 * r['accuracy_mean']:.1f} ± "
                      f"{100 * r['accuracy_std']:.1f} | {100 * r['accuracy_min']:.1f}–{100 * r['accuracy_max']:.1f} "
                      f"| {delta} | {steps_text(r)} | {aux} | {r['params']:,} | {r['macs']:,} | {r['wall_s_mean']:.0f} |")
@@ -162,3 +163,12 @@ def steps_text(row: dict) -> str:
         return f"not reached (0/{len(steps)})"
     text = f"{sum(reached) / len(reached):.0f}"
     return text if len(reached) == len(steps) else f"{text} ({len(reached)}/{len(steps)} seeds)"
+
+
+def lr_text(row: dict) -> str:
+    """'0.001 (chosen)', '0.001 (best of 2/3 rates so far)' while the search is incomplete, or '0.001'."""
+    rate = f"{row['learning_rate']:g}"
+    if not row.get("lr_chosen"):
+        return rate
+    n, grid = len(row.get("lr_search") or []), len(row.get("lr_grid") or [])
+    return f"{rate} (chosen)" if n >= grid else f"{rate} (best of {n}/{grid} rates so far)"
