@@ -91,9 +91,15 @@ def batch_norm_note(rows: Sequence[dict]) -> Optional[str]:
 
 def _bn_cause(bn: dict, base: dict) -> str:
     grid, searched = bn.get("lr_grid") or [], bn.get("lr_search") or []
+    out = ""
+    lb, lbase = bn.get("train_loss_final_mean"), base.get("train_loss_final_mean")
+    if lb is not None and lbase is not None:
+        out += (f" Final training loss {lb:.2f} against the baseline's {lbase:.2f}: "
+                + ("it is undertrained in this budget, not overfitting." if lb > lbase else
+                   "it fits the training images as well, so the gap is in generalisation."))
     if grid and len(searched) < len(grid):
-        return f" Its learning-rate search is incomplete ({len(searched)} of {len(grid)} rates so far)."
+        return out + f" Its learning-rate search is incomplete ({len(searched)} of {len(grid)} rates so far)."
     if grid and math.isclose(bn["learning_rate"], max(grid)):
-        return (" Its chosen learning rate is the largest of the grid: a higher rate may suit it better "
+        out += (" Its chosen learning rate is the largest of the grid: a higher rate may suit it better "
                 "(the BN paper raised the rate 5-30×).")
-    return ""
+    return out

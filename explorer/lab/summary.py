@@ -81,6 +81,8 @@ def _row(rs: list[dict], lr: Optional[float], search: list[dict]) -> dict:
     aux = [r["metrics"].get("aux_accuracy") or [] for r in rs]
     n_aux = min(len(a) for a in aux) if aux else 0
     moving = [r["metrics"]["accuracy_moving_stats"] for r in rs if r["metrics"].get("accuracy_moving_stats") is not None]
+    finals = [r["metrics"]["curves"]["train_loss"][-1] for r in rs
+              if (r["metrics"].get("curves") or {}).get("train_loss")]
     m0 = rs[0]["metrics"]
     return {
         "label": rs[0].get("label", "?"), "variant": rs[0].get("variant"), "change": rs[0].get("change", {}),
@@ -92,6 +94,7 @@ def _row(rs: list[dict], lr: Optional[float], search: list[dict]) -> dict:
                        "seed": r["seed"]} for r in search],
         "accuracy_mean": mean, "accuracy_std": std, "accuracy_min": min(accs), "accuracy_max": max(accs),
         "accuracy_moving_stats_mean": _mean_std(moving)[0] if moving else None,
+        "train_loss_final_mean": _mean_std(finals)[0] if finals else None,
         "aux_accuracy_mean": [_mean_std([a[i] for a in aux])[0] for i in range(n_aux)],
         "params": m0.get("params"), "macs": m0.get("macs"),
         "wall_s_mean": _mean_std([r["metrics"].get("wall_s", math.nan) for r in rs])[0],
