@@ -200,7 +200,9 @@ class SweepReport:
 
 def _run_stage(runs, done: dict, path: Path, fn, engine, report, protocol, counter: list) -> list:
     """Train the runs of `runs` not in `done` on `engine`, appending each record as it arrives.
-    counter = [runs finished so far, runs to do in all] (for the progress fraction)."""
+    counter = [runs finished so far, runs to do in all] (for the progress fraction). The file is
+    read again first: another process appending to it (a second sweep) is not repeated."""
+    done.update({r["id"]: r for r in load_results(path)})
     todo = [(ch, cfg) for ch, cfg in runs if run_id(cfg) not in done]
     ran = []
     if not todo:
