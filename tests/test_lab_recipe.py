@@ -68,7 +68,7 @@ def test_summary_keeps_each_configurations_chosen_rate():
     table = summary.markdown_table([base, bnrow])
     assert "| batch_norm=True | 2 | 0.003 (chosen) | 63.0 ± 2.8 |" in table
     note = report.batch_norm_note([base, bnrow])
-    assert "within the seeds' spread" in note and "1.3× fewer" in note
+    assert "8.0 points above the baseline, more than the seeds' spread (± 7.6)" in note and "1.3× fewer" in note
 
 
 def test_batch_norm_below_the_baseline_names_the_measured_cause():

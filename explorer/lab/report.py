@@ -76,9 +76,12 @@ def batch_norm_note(rows: Sequence[dict]) -> Optional[str]:
     if bn_steps and base_steps:
         speed += f" ({base_steps / bn_steps:.1f}× {'fewer' if bn_steps < base_steps else 'more'}; the paper: 14× fewer)"
     speed += "."
-    if d >= -spread:
+    if d > spread:
+        verdict = (f"Batch norm ends {100 * d:.1f} points above the baseline, more than the seeds' spread "
+                   f"(± {100 * spread:.1f}): the paper's higher final accuracy, reproduced.")
+    elif d >= -spread:
         verdict = (f"Batch norm ends {100 * d:+.1f} points against the baseline, within the seeds' spread "
-                   f"(± {100 * spread:.1f}) or above it: no contradiction with the paper's final accuracy.")
+                   f"(± {100 * spread:.1f}): no measurable difference in final accuracy.")
     else:
         verdict = (f"Batch norm still ends {100 * -d:.1f} points below the baseline, more than the seeds' spread "
                    f"(± {100 * spread:.1f}): this contradicts the paper." + _bn_cause(bn, base))
