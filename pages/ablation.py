@@ -13,7 +13,7 @@ import explorer
 from explorer import lab
 from explorer.figures.lab import delta_figure, learning_curves_figure, lr_search_figure, measured_accuracy_figure
 from explorer.figures.published import v3_table3_figure
-from explorer.lab import report
+from explorer.lab import findings, report
 from explorer.lab.summary import lr_text, steps_text
 from explorer.lab.sweep import label as run_label
 from explorer.zoo.choices import CHOICE_LABELS
@@ -61,7 +61,10 @@ def _records(source: str) -> tuple[list[dict], str]:
             st.warning(_("The shipped results file {out} is missing. Produce it with `{cmd}`.").format(
                 out=SHIPPED.out, cmd=SHIPPED.command))
             return [], ""
-        return lab.load_results(SHIPPED.path), SHIPPED.out
+        records = lab.load_results(SHIPPED.path)
+        if records:
+            st.markdown(findings.status_line(records, SHIPPED))
+        return records, SHIPPED.out
     if source == "upload":
         return _uploaded_records()
     records = lab.load_results(_live_path())
@@ -112,9 +115,10 @@ def _show_results(records: list[dict], rows: list[dict], where: str) -> None:
             common.plot(fig, f"ablation_accuracy_vs_{x}", key=f"lab_chart_{x}")
     st.dataframe(_summary_table(rows), hide_index=True, width="stretch", key="lab_results_table",
                  column_config=common.number_columns(_("params"), _("MACs")))
-    note = report.batch_norm_note(rows)
-    if note:
-        st.markdown(f"**{_('Batch norm, measured against the paper')}:** {note}")
+    items = findings.findings(records, rows)
+    if items:
+        st.markdown(f"**{_('What these results say')}** ({_('every number computed from the file')}):\n\n"
+                    + "\n".join(f"- {t}" for t in items))
 
 
 def _curves(records: list[dict], rows: list[dict]) -> None:

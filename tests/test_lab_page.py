@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import explorer
 from explorer import lab
-from explorer.lab import sweep
+from explorer.lab import findings, summary, sweep
 from explorer.zoo.published import LABELS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lab")]
@@ -76,10 +76,14 @@ def test_page_renders_the_shipped_results():
     table = _table(at, "configuration")
     assert "baseline" in list(table["configuration"]) and len(table) >= 1
     assert {"learning rate", "steps to baseline's accuracy", "BN moving-average accuracy %"} <= set(table.columns)
-    assert all(v.endswith("(chosen)") for v in table["learning rate"])
+    rows = lab.summarize(lab.load_results(lab.SHIPPED.path))
+    assert list(table["learning rate"]) == [summary.lr_text(r) for r in rows]  # "(chosen)" or "so far"
+    assert table["learning rate"][0].endswith("(chosen)")  # the baseline's search is complete
     text = _texts(at)
     assert LABELS["published"] in text and LABELS["measured"] in text
     assert "re-estimated on training images" in text and "validation split" in text  # the recipe
+    assert findings.status_line(lab.load_results(lab.SHIPPED.path), lab.SHIPPED) in text  # how far the sweep is
+    assert "What these results say" in text and "Batch norm ends" in text
     assert "the sidebar's variant is Inception-v3" in text  # the lab says its results are its own
     assert any(lab.SHIPPED.command in c.value for c in at.code)  # how to reproduce
     spec = json.loads(charts[2].proto.spec)  # learning curves: every configuration, a dashed baseline line

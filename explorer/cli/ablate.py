@@ -161,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list the runs (done / to do) and exit")
     p.add_argument("--show", action="store_true",
                    help="print the summary table (Markdown) of the results already in --out and exit")
+    p.add_argument("--readme", type=Path, default=None, metavar="README.md",
+                   help="with --preset and --show: rewrite the results block of this README from the results file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -210,7 +212,7 @@ def _plan(args):
     return args.variant, grid, seeds, base, args.out or Path(f"ablation_{args.variant}.jsonl"), args.lr_grid
 
 
-def _show(out) -> int:
+def _show(out, readme=None, preset=None) -> int:
     from explorer.lab.summary import markdown_table, summarize
     from explorer.lab.sweep import load_results
 
@@ -221,6 +223,17 @@ def _show(out) -> int:
     devices = sorted({str(r.get("device")) for r in records})
     print(f"{len(records)} runs in {out} ({', '.join(devices)})\n")
     print(markdown_table(summarize(records)))
+    if readme is not None:
+        from explorer.lab import findings
+
+        try:
+            text = findings.replace_block(Path(readme).read_text(encoding="utf-8"),
+                                          findings.readme_block(records, preset))
+        except (OSError, ValueError) as e:
+            print(f"error: {readme}: {e}", file=sys.stderr)
+            return 2
+        Path(readme).write_text(text, encoding="utf-8")
+        print(f"\nrewrote the lab-results block of {readme} from {len(records)} runs")
     return 0
 
 
@@ -269,8 +282,13 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.readme is not None and not (args.show and args.preset):
+        print(f"error: --readme needs --preset and --show. Received: --readme {args.readme}", file=sys.stderr)
+        return 2
     if args.show:
-        return _show(out)
+        from explorer.lab.sweep import PRESETS
+
+        return _show(out, args.readme, PRESETS.get(args.preset))
     done = {r["id"] for r in load_results(out)}
     later = len(grid) * (len(seeds) - 1) if lrs else 0  # at rates not chosen yet: counted as to do
     todo = sum(run_id(c) not in done for _, c in runs) + later

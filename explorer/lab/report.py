@@ -55,7 +55,8 @@ def measured_text(rows: Sequence[dict], choice: str) -> str:
     if m is None:
         return "not in these results"
     base = next((r for r in rows if r["label"] == "baseline"), None)
-    text = (f"{m['label']}: {100 * m['accuracy_mean']:.1f} ± {100 * m['accuracy_std']:.1f}% ({m['n_seeds']} seeds"
+    seeds = f"{m['n_seeds']} seed" + ("s" if m["n_seeds"] != 1 else "")
+    text = (f"{m['label']}: {100 * m['accuracy_mean']:.1f} ± {100 * m['accuracy_std']:.1f}% ({seeds}"
             f"{', rate ' + format(m['learning_rate'], 'g') if m.get('lr_chosen') else ''})")
     if base is not None and m.get("delta_vs_baseline") is not None:
         text += f", {100 * m['delta_vs_baseline']:+.1f} ± {100 * _spread(m, base):.1f} points vs baseline"

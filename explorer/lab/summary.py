@@ -110,7 +110,8 @@ def summarize(records: Sequence[dict]) -> list[dict]:
     accuracy mean / std (sample std, n-1), min / max, aux head accuracy means, params, MACs, mean
     wall time, the chosen rate and the search behind it, the change in mean accuracy against the
     baseline of the same sweep settings, and steps_to_baseline: per seed, the training steps at
-    which held-out accuracy first reached the baseline's mean (None: never)."""
+    which held-out accuracy first reached the baseline's mean (None: never; runs without
+    curves are left out)."""
     rows = [_row(rs, lr, search) for rs, lr, search in _configurations(records)]
     by_id = {r["id"]: r for r in records}
     base = {}
@@ -121,7 +122,8 @@ def summarize(records: Sequence[dict]) -> list[dict]:
         b = base.get(row["_settings"])
         row["delta_vs_baseline"] = row["accuracy_mean"] - b["accuracy_mean"] if b else None
         row["baseline_accuracy"] = b["accuracy_mean"] if b else None
-        row["steps_to_baseline"] = [steps_to_reach(by_id[i], b["accuracy_mean"]) for i in row["ids"]] if b else []
+        with_curves = [i for i in row["ids"] if (by_id[i]["metrics"].get("curves") or {}).get("step")]
+        row["steps_to_baseline"] = [steps_to_reach(by_id[i], b["accuracy_mean"]) for i in with_curves] if b else []
         reached = [s for s in row["steps_to_baseline"] if s is not None]
         row["steps_to_baseline_mean"] = sum(reached) / len(reached) if reached else None
     for row in rows:
