@@ -67,7 +67,7 @@ def test_lr_search_table_marks_rates_not_run_yet():
 
 
 def test_findings_are_computed_from_the_records():
-    recs = _records() + [_rec("reduce_1x1=False", {"reduce_1x1": False}, 0, 1e-3, 0.55, 0.6, 1.0, params=30)]
+    recs = _records() + [_rec("reduce_1x1=False", {"reduce_1x1": False}, 0, 1e-3, 0.58, 0.6, 1.0, params=30)]
     text = "\n".join(findings.findings(recs))
     assert "Batch norm ends 20.0 points above the baseline" in text  # 0.75 vs 0.55
     assert "80.0 % against 50.0 %, 70.0 % against 40.0 %" in text  # re-estimated vs moving, per seed
@@ -77,7 +77,7 @@ def test_findings_are_computed_from_the_records():
     assert "baseline ends at 17.0 % held-out (seed 0) with a final training loss of 1.80" in text
     assert "ln 6 = 1.79" in text
     assert "3.0× the parameters (10 → 30), 3.0× the MACs, 3.0× the mean wall time" in text
-    assert "(1 seed, rate 0.001)" in text
+    assert "58.0% (1 seed, rate 0.001, best of 1/2 rates so far), +3.0 points vs baseline (one seed: no spread)" in text
     assert "baseline (0.001, the lowest), batch_norm=True (0.003, the highest)" in text
     assert "7.1–7.1 points of standard deviation" in text
 

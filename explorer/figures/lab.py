@@ -16,6 +16,18 @@ COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e3
 MEASURED_COLOR = "#1f77b4"
 
 
+def row_name(row: dict, rows: Sequence[dict]) -> str:
+    """A configuration's label, with what is still missing when its runs are incomplete (a sweep in
+    progress): its learning-rate search, or seeds the other configurations have."""
+    most = max((r["n_seeds"] for r in rows), default=row["n_seeds"])
+    n, grid = len(row.get("lr_search") or []), len(row.get("lr_grid") or [])
+    if row.get("lr_chosen") and n < grid:
+        return f"{row['label']} (so far: {n}/{grid} rates, {row['n_seeds']} seed{'s' if row['n_seeds'] > 1 else ''})"
+    if row["n_seeds"] < most:
+        return f"{row['label']} (so far: {row['n_seeds']}/{most} seeds)"
+    return row["label"]
+
+
 def measured_accuracy_figure(rows: Sequence[dict], records: Sequence[dict] = (), x: str = "params",
                     title: Optional[str] = None, height: int = 500):
     """Held-out accuracy (mean ± std across seeds, %) against params or MACs (log axis), one colour
@@ -29,7 +41,7 @@ def measured_accuracy_figure(rows: Sequence[dict], records: Sequence[dict] = (),
     by_id = {r.get("id"): r for r in records}
     for i, row in enumerate(rows):
         color = COLORS[i % len(COLORS)]
-        name = row["label"]
+        name = row_name(row, rows)
         seeds = [by_id[k] for k in row.get("ids", []) if k in by_id]  # this row's runs (its chosen rate) only
         if seeds:
             fig.add_trace(go.Scatter(
@@ -44,7 +56,7 @@ def measured_accuracy_figure(rows: Sequence[dict], records: Sequence[dict] = (),
             error_y=dict(type="data", array=[100 * row["accuracy_std"]], thickness=2.5, width=8, color=color),
             name=name, legendgroup=name,
             hovertemplate=(f"<b>{name}</b><br>accuracy %{{y:.1f}} ± {100 * row['accuracy_std']:.1f}% "
-                           f"({row['n_seeds']} seeds)<br>{human(row[x])} {xname}<extra></extra>")))
+                           f"({row['n_seeds']} seed{'s' if row['n_seeds'] > 1 else ''})<br>{human(row[x])} {xname}<extra></extra>")))
     chance = next((r.get("chance") for r in rows if r.get("chance")), None)
     if chance:
         fig.add_hline(y=100 * chance, line_dash="dash", line_color="#888",
@@ -67,7 +79,7 @@ def delta_figure(rows: Sequence[dict], title: Optional[str] = None, height: int 
         err = [100 * math.sqrt(r["accuracy_std"] ** 2 + base["accuracy_std"] ** 2) for r in others]
         d = [100 * r["delta_vs_baseline"] for r in others]
         fig.add_trace(go.Bar(
-            y=[r["label"] for r in others], x=d, orientation="h",
+            y=[row_name(r, rows) for r in others], x=d, orientation="h",
             marker_color=[MEASURED_COLOR if v >= 0 else "#d62728" for v in d],
             error_x=dict(type="data", array=err, thickness=2, width=6),
             name=LABELS["measured"],

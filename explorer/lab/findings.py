@@ -98,7 +98,7 @@ def _bn_findings(records: Sequence[dict], rows: Sequence[dict]) -> list[str]:
     note = batch_norm_note(rows)
     if not note:
         return ["**Batch norm**: not in these results yet."]
-    out = [f"**Batch norm, each network at its own learning rate**: {note}"]
+    out = [f"**Batch norm against the paper** (each network at its own learning rate): {note}"]
     by_id = {r["id"]: r for r in records}
     pairs = [(by_id[i]["metrics"]["accuracy"], by_id[i]["metrics"].get("accuracy_moving_stats")) for i in bn["ids"]]
     if all(m is not None for _, m in pairs):

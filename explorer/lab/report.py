@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Optional, Sequence
 
-from explorer.lab.summary import steps_text
+from explorer.lab.summary import lr_text, steps_text
 
 
 def recipe(records: Sequence[dict]) -> list[str]:
@@ -55,11 +55,14 @@ def measured_text(rows: Sequence[dict], choice: str) -> str:
     if m is None:
         return "not in these results"
     base = next((r for r in rows if r["label"] == "baseline"), None)
-    seeds = f"{m['n_seeds']} seed" + ("s" if m["n_seeds"] != 1 else "")
-    text = (f"{m['label']}: {100 * m['accuracy_mean']:.1f} ± {100 * m['accuracy_std']:.1f}% ({seeds}"
-            f"{', rate ' + format(m['learning_rate'], 'g') if m.get('lr_chosen') else ''})")
+    one = m["n_seeds"] == 1
+    rate = f", rate {lr_text(m).replace(' (chosen)', '').replace(' (', ', ').rstrip(')')}" if m.get("lr_chosen") else ""
+    spread = "" if one else f" ± {100 * m['accuracy_std']:.1f}"
+    text = f"{m['label']}: {100 * m['accuracy_mean']:.1f}{spread}% ({m['n_seeds']} seed{'' if one else 's'}{rate})"
     if base is not None and m.get("delta_vs_baseline") is not None:
-        text += f", {100 * m['delta_vs_baseline']:+.1f} ± {100 * _spread(m, base):.1f} points vs baseline"
+        text += f", {100 * m['delta_vs_baseline']:+.1f}"
+        text += " points vs baseline (one seed: no spread)" if one else \
+            f" ± {100 * _spread(m, base):.1f} points vs baseline"
     return text
 
 
