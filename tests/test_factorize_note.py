@@ -3,11 +3,13 @@ the configuration's own r, m and f, consistent with the cost model."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 import explorer
-from explorer.arch.factorize import CHEAPER, explain, factorization, pair_weights
+from explorer.arch.factorize import CHEAPER, explain, explain_nxn, factorization, nxn_cheaper, pair_weights
+from explorer.arch.graph import nxn_widths
 from explorer.zoo.published import PUBLISHED
 
 
@@ -54,9 +56,39 @@ def test_published_text_says_under_which_widths_28_percent_holds():
     assert "28%" in text and "widths are equal" in text and "9 m (r + f)" in text
 
 
+@pytest.mark.parametrize("extra", [{}, {"factorize_5x5": True}, {"kernel_5x5": 3}])
+@pytest.mark.parametrize("rule", ["sqrt", "out", "in"])
+def test_nxn_split_widths_agree_with_the_cost_model(rule, extra):
+    kw = dict(factorize_nxn=True, factorize_mid=rule, **extra)
+    rows = nxn_widths("googlenet", explorer.choices("googlenet", **kw))
+    assert len(rows) == (27 if extra.get("factorize_5x5") else 18)  # 9 modules: the 3x3 and each "5x5" conv
+    ex = rows[0]
+    assert (ex["module"], ex["label"], ex["k"], ex["r"], ex["f"]) == ("inception_3a", "3x3", 3, 96, 128)
+    assert ex["m"] == {"sqrt": 111, "out": 128, "in": 96}[rule]  # round(sqrt(96 * 128)) = 111
+    # weights of the splits less those of the kxk convs, plus one extra bias per split (no BN) = the cost model's
+    d = explorer.cost("googlenet", **kw).params - explorer.cost("googlenet", **extra, factorize_mid=rule).params
+    weights = sum(r["k"] * r["m"] * (r["r"] + r["f"]) - r["k"] ** 2 * r["r"] * r["f"] for r in rows)
+    assert weights + sum(r["m"] for r in rows) == d
+
+
+def test_nxn_sentence_and_cheaper_ranges():
+    text = explain_nxn("googlenet", factorize_nxn=True)
+    assert "costs less" in text and "96 → 111 → 128" in text and "34% fewer" in text
+    assert "0.15·r < f < 6.85·r" in text and "turn on" not in text
+    assert "turn on `factorize_nxn`" in explain_nxn("googlenet")
+    assert explain_nxn("inception_v3") is None and explain_nxn("inception_v4") is None  # published splits
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"`factorize_nxn=True` has {explorer.cost('googlenet', factorize_nxn=True).params:,} parameters" in readme
+    for rule in ("sqrt", "out", "in"):
+        lo, hi = nxn_cheaper(rule, 3)
+        for ratio in (lo * 0.9 if lo else 0.01, lo * 1.1 if lo else 0.02, min(hi, 50) * 0.9, hi * 1.1 if hi < 50 else 100):
+            r, f = 1000, ratio * 1000
+            m = {"sqrt": math.sqrt(r * f), "out": f, "in": r}[rule]
+            assert (3 * m * (r + f) < 9 * r * f) == (lo < ratio < hi), (rule, ratio)
+
+
 @pytest.mark.slow
 def test_design_costs_page_says_why_next_to_the_numbers():
-    from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
 
@@ -64,8 +96,10 @@ def test_design_costs_page_says_why_next_to_the_numbers():
     at.query_params["variant"] = "googlenet"
     at.query_params["factorize_5x5"] = "true"
     at.query_params["factorize_mid"] = "out"
+    at.query_params["factorize_nxn"] = "true"
     at.switch_page("pages/design_costs.py").run()
     assert not at.exception and not at.error
     text = "\n".join(m.value for m in at.markdown)
-    assert explain("googlenet", factorize_5x5=True, factorize_mid="out") in text
+    assert explain("googlenet", factorize_5x5=True, factorize_mid="out", factorize_nxn=True) in text
+    assert explain_nxn("googlenet", factorize_5x5=True, factorize_mid="out", factorize_nxn=True) in text
     assert "Why the cost goes up" in text and "16 → 32 → 32" in text

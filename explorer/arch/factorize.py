@@ -6,12 +6,17 @@ factor in both steps, m = sqrt(r f), and then the pair is cheaper whenever 0.18 
 (9 + 9 t^2 < 25 t for t = sqrt(f / r)); all the widening in the first conv (m = f) is cheaper
 only while f < 1.78 r; all of it in the second (m = r) whenever f > 0.56 r. `explain(variant, **choices)`
 says which case the configuration is in, with its own numbers (no Keras).
+
+`factorize_nxn` splits a kxk conv (r -> f) into 1xk then kx1 through a middle width m that no paper
+gives (GoogLeNet's and BN-Inception's 3x3s): k r f k weights become k r m + k m f, cheaper for
+m = sqrt(r f) whenever t + 1/t < k (t = sqrt(f / r)); `explain_nxn` says so with the configuration's
+own numbers.
 """
 from __future__ import annotations
 
 from typing import Optional
 
-from explorer.arch.graph import five_widths
+from explorer.arch.graph import five_widths, nxn_widths
 from explorer.arch.validate import choices as validated
 from explorer.zoo.variants import get_spec
 
@@ -77,3 +82,35 @@ def _reason(fz: dict) -> str:
     if fz["rule"] == "out":
         return f"with m = f the pair is cheaper only while f < {hi:.2f}·r."
     return f"with m = r the pair is cheaper whenever f > {lo:.2f}·r."
+
+
+def nxn_cheaper(rule: str, k: int) -> tuple[float, float]:
+    """The range of f / r in which 1xk + kx1 (r -> m -> f, m by `rule`) has fewer weights than a kxk."""
+    if rule == "out":  # k r f + k f f < k k r f  <=>  f < (k - 1) r
+        return 0.0, k - 1.0
+    if rule == "in":  # k r r + k r f < k k r f  <=>  f > r / (k - 1)
+        return 1 / (k - 1), float("inf")
+    root = (k * k - 4) ** 0.5  # t + 1/t < k, t = sqrt(f / r)
+    return ((k - root) / 2) ** 2, ((k + root) / 2) ** 2
+
+
+def explain_nxn(variant: str, **choices) -> Optional[str]:
+    """One sentence (Markdown) on why splitting each factorizable kxk into 1xk + kx1 costs more or
+    less in this configuration, from its own r, m, f; None when the variant has no such conv or the
+    papers publish every split's widths."""
+    c = validated(variant, **choices)
+    rows = nxn_widths(get_spec(variant), c)
+    if not rows:
+        return None
+    whole = sum(r["k"] ** 2 * r["r"] * r["f"] for r in rows)
+    split = sum(r["k"] * r["m"] * (r["r"] + r["f"]) for r in rows)
+    change, ex = (split - whole) / whole, rows[0]
+    lo, hi = nxn_cheaper(c.factorize_mid, ex["k"])
+    rng = f"f > {lo:.2f}·r" if hi == float("inf") else (f"f < {hi:.2g}·r" if lo == 0 else f"{lo:.2f}·r < f < {hi:.2f}·r")
+    state = "" if rows[0]["factorized"] else " (turn on `factorize_nxn` to build it)"
+    return (f"**Why splitting each n×n into 1×n + n×1 costs {'less' if change < 0 else 'more'}:** {len(rows)} "
+            f"convolutions go from r to f channels through a middle width m that no paper gives "
+            f"({RULE_TEXT[c.factorize_mid].split(',')[0].replace('3x3', 'conv')}, `factorize_mid=\"{c.factorize_mid}\"`; "
+            f"{ex['module']}'s {ex['label']} branch: {ex['r']} → {ex['m']} → {ex['f']}); n·r·m + n·m·f = {split:,} "
+            f"weights against n²·r·f = {whole:,}, {abs(change):.0%} {'fewer' if change < 0 else 'more'}{state}; for a "
+            f"{ex['k']}×{ex['k']} the split is cheaper whenever {rng}.")

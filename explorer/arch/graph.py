@@ -231,3 +231,27 @@ def five_widths(spec: Union[VariantSpec, str], c: Optional[Choices] = None) -> l
                             "published": bool(op.mid), "stride": op.stride,
                             "factorized": bool(c.factorize_5x5 and c.kernel_5x5 == 5)})
     return out
+
+
+def nxn_widths(spec: Union[VariantSpec, str], c: Optional[Choices] = None) -> list[dict]:
+    """Every factorizable kxk conv of `spec` under choices `c` (a 3x3, a "5x5" or the two 3x3 of a
+    factorised one, stride 1) with the widths of its 1xk + kx1 split: module, branch, label, k, r,
+    m (by the `factorize_mid` rule: no paper gives it), f, and factorized (whether `c` splits it)."""
+    spec, c = _spec_choices(spec, c)
+    out = []
+    for row, name, cin, _ in _walk(spec, c):
+        for i, br in enumerate(row.branches, 1):
+            for j, op in enumerate(br.ops):
+                if not getattr(op, "factorizable", False):
+                    continue
+                _, r = _chain(br.ops[:j], c, _Namer("w"), cin)
+                f = scaled(op.filters, c.width)
+                if isinstance(op, Conv5x5) and c.factorize_5x5 and c.kernel_5x5 == 5:
+                    m5 = scaled(op.mid, c.width) if op.mid else middle_width(c.factorize_mid, r, f)
+                    convs = [(3, r, m5, 1), (3, m5, f, op.stride)]  # only stride-1 convs are split
+                else:
+                    convs = [(c.kernel_5x5 if isinstance(op, Conv5x5) else kernel2(op.kernel)[0], r, f, op.stride)]
+                out += [{"module": name, "branch": f"b{i}", "label": br.label, "k": k, "r": a, "f": b,
+                         "m": middle_width(c.factorize_mid, a, b), "factorized": bool(c.factorize_nxn)}
+                        for k, a, b, stride in convs if k > 1 and stride == 1]
+    return out
