@@ -89,7 +89,6 @@ def test_nxn_sentence_and_cheaper_ranges():
 
 @pytest.mark.slow
 def test_design_costs_page_says_why_next_to_the_numbers():
-
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app.py"), default_timeout=120)
