@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+RAY_STAMP := $(VENV)/.installed-ray-$(shell cksum requirements-ray.txt | cut -d' ' -f1)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 
-.PHONY: run test bench install browser i18n clean
+.PHONY: run test bench install ray browser i18n clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found %s)" % sys.version.split()[0])'
@@ -17,6 +18,14 @@ $(STAMP): requirements.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The optional Ray engine of the ablation lab: `make test` installs it so its test runs in CI.
+$(RAY_STAMP): requirements-ray.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-ray.txt
+	@rm -f $(VENV)/.installed-ray-*
+	@touch $(RAY_STAMP)
+
+ray: $(RAY_STAMP)
 
 # Headless Chromium for the end-to-end browser test (Debian package; Playwright's own download
 # does not work offline), and a CJK font for its screenshot of the app in Chinese.
@@ -37,7 +46,7 @@ i18n: install
 run: install
 	$(BIN)/streamlit run streamlit_app.py
 
-test: install browser
+test: install ray browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: install

@@ -199,10 +199,7 @@ def render(view: state.View) -> None:
     entry = models.get_model(view)
     status = models.weights_status(entry, view.variant)
     banner, switch = st.columns([4.4, 1.6], vertical_alignment="center")
-    if status[0]:
-        banner.success(status[1], icon=":material/check_circle:")
-    else:
-        banner.warning(status[1], icon=":material/warning:")
+    photo.banner(banner, status)
     _switch_button(switch, view)
     with st.spinner(_("Running the image through the network (one forward pass for every branch)…")):
         acts, preds = models.activations(entry.model, entry.token, digest, st.session_state["resize"], image)

@@ -67,6 +67,8 @@ def test_the_check_fails_on_a_missing_or_broken_entry(tmp_path, monkeypatch):
 def test_translation_calls_take_plain_literals():
     assert catalogues.fstring_calls() == []
     assert catalogues.FSTRING_CALL.search('_(f"{x} filters")') and not catalogues.FSTRING_CALL.search('_("a")')
+    assert catalogues.CALL_IN_FSTRING.search("""st.markdown(f"**{_('What these results say')}**")""")
+    assert not catalogues.CALL_IN_FSTRING.search("""st.markdown(f"**{_(LABELS['measured'])}** — " + _("change"))""")
 
 
 def test_chinese_uses_the_surveys_terms():

@@ -25,7 +25,7 @@ PAGE_FILES = sorted((ROOT / "pages").glob("*.py"))
 APP_FILES = sorted((ROOT / "pages").rglob("*.py")) + [ROOT / "streamlit_app.py"]
 TITLES = {"overview": "Inception Explorer", "architecture": "Architecture: ", "activations": "Activations: ",
           "design_costs": "Design costs: ", "accuracy": "Accuracy: ", "ablation": "Ablation lab: ",
-          "lecture": "Lecture: "}
+          "lecture": "Lecture: ", "explain": "Explain: "}
 
 
 # --------------------------------------------------------------------------- the page table

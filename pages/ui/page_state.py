@@ -29,6 +29,12 @@ PAGE_KEYS = {
     "cost_metric": UrlKey(str), "color_by": UrlKey(str),  # Design costs
     "acc_metric": UrlKey(str), "acc_x": UrlKey(str),  # Accuracy
     "lab_source": UrlKey(str, local=("upload", "live")), "lab_x": UrlKey(str),  # Ablation lab
+    "lab_curve_metric": UrlKey(str),
+    # Explain: the head ("classifier": `head` is a design choice), class, branches off, knock-out
+    # settings, the unit picked on a map, feature visualisation (on/off flags as 1 / 0)
+    "classifier": UrlKey(str), "cls": UrlKey(int), "off": UrlKey(str), "ko": UrlKey(int), "ko_measure": UrlKey(str),
+    "ko_kind": UrlKey(str), "row": UrlKey(int), "col": UrlKey(int), "vis": UrlKey(int), "steps": UrlKey(int),
+    "vis_size": UrlKey(int),
 }
 
 

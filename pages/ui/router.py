@@ -39,6 +39,7 @@ PAGES = (
             N_("any variant, module by module, with its branches")),
     PageDef("activations", N_("Activations"), ":material/visibility:",
             N_("what each branch sees in a photo, and the predictions")),
+    PageDef("explain", N_("Explain"), ":material/psychology_alt:", N_("what each branch contributes to a prediction")),
     PageDef("design_costs", N_("Design costs"), ":material/balance:",
             N_("what each design choice costs in parameters and compute")),
     PageDef("accuracy", N_("Accuracy"), ":material/leaderboard:",

@@ -274,7 +274,7 @@ def view_params(page_keys: tuple[str, ...] = ()) -> dict:
         if value in local_values(key):
             value = kept(key)
         if value is not None:
-            out[key] = str(value)
+            out[key] = str(int(value)) if isinstance(value, bool) else str(value)
     return out
 
 
