@@ -83,14 +83,15 @@ def _summary_table(rows: list[dict]) -> pd.DataFrame:
         "device": r.get("device") or ""} for r in rows])
 
 
-# The summary in two tables that each fit a 1280 px projector: accuracy, then what it cost.
+# The summary in three tables that each fit a 1280 px projector: accuracy, training, cost.
 ACCURACY_COLUMNS = {"configuration": N_("configuration"), "seeds": N_("seeds"), "learning rate": N_("learning rate"),
                     "accuracy % (mean)": N_("accuracy % (mean)"), "± std (seeds)": N_("± std (seeds)"),
                     "min–max %": N_("min–max %"), "vs baseline (points)": N_("vs baseline (points)")}
-COST_COLUMNS = {"configuration": N_("configuration"), "steps to baseline's accuracy": N_("steps to baseline's accuracy"),
-                "BN moving-average accuracy %": N_("BN moving-average accuracy %"),
-                "aux heads accuracy %": N_("aux heads accuracy %"), "params": N_("params"), "MACs": N_("MACs"),
-                "s / run": N_("s / run"), "device": N_("device")}
+TRAINING_COLUMNS = {"configuration": N_("configuration"), "steps to baseline's accuracy": N_("steps to baseline's accuracy"),
+                    "BN moving-average accuracy %": N_("BN moving-average accuracy %"),
+                    "aux heads accuracy %": N_("aux heads accuracy %")}
+COST_COLUMNS = {"configuration": N_("configuration"), "params": N_("params"), "MACs": N_("MACs"), "s / run": N_("s / run"),
+                "device": N_("device")}
 
 
 def _variant_note(view: state.View, records: list[dict]) -> None:
@@ -114,7 +115,8 @@ def _show_results(records: list[dict], rows: list[dict], where: str) -> None:
     fig = measured_accuracy_figure(rows, records, x, title=f"{_(LABELS['measured'])}: {_(X_AXES[x])}", tr=_)
     common.plot(fig, f"ablation_accuracy_vs_{x}", key="lab_chart")
     table = _summary_table(rows)
-    for key, columns in (("lab_results_table", ACCURACY_COLUMNS), ("lab_costs_table", COST_COLUMNS)):
+    for key, columns in (("lab_results_table", ACCURACY_COLUMNS), ("lab_training_table", TRAINING_COLUMNS),
+                         ("lab_costs_table", COST_COLUMNS)):
         st.dataframe(table, hide_index=True, width="stretch", key=key, column_order=tuple(columns),
                      column_config={**common.column_labels(columns), **common.number_columns(N_("params"), N_("MACs"))})
     items = findings.findings(records, rows)

@@ -36,6 +36,7 @@ ERROR_WORDS = re.compile(r"\b[A-Z]\w*Error\b|\bError\b(?!\s+bars)")
 PAGES = [  # (nav label, screenshot name, heading text that proves the page rendered)
     ("Overview", "overview", "The six variants"),
     ("Architecture", "architecture", "Module table"),
+    ("Explain", "explain", "Receptive field"),
     ("Design costs", "design_costs", "Every combination of the toggles"),
     ("Accuracy", "accuracy", "Published ablations"),
     ("Ablation lab", "ablation", "Reproduce the shipped results"),

@@ -20,7 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 QUERY = "variant=googlenet&aux_heads=1"
 PROJECTOR = {"width": 1280, "height": 720}
 PHONE = {"width": 390, "height": 844}
-PAGES = [(name, QUERY) for name in ("", "architecture", "activations", "design_costs", "accuracy", "ablation", "lecture")]
+PAGES = [(name, QUERY) for name in ("", "architecture", "activations", "explain", "design_costs", "accuracy", "ablation",
+                                     "lecture")]
 PAGES.append(("architecture", "variant=inception_resnet_v2"))  # the longest metric: 13.16 GMACs
 # Everything that can be cut off, as [what, text, overflow in px]; [] when all fits.
 OVERFLOW_JS = """

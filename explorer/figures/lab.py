@@ -8,12 +8,13 @@ import math
 from typing import Optional, Sequence
 
 from explorer.figures.fmt import human
-from explorer.figures.style import N_, Translate, same, style
+from explorer.figures.style import N_, Translate, same, style, wrap
 from explorer.zoo.published import LABELS
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
           "#bcbd22", "#7f7f7f"]
 MEASURED_COLOR = "#1f77b4"
+LABEL_CHARS = 16  # a bar's label per line: long ones ("... (so far: 1/3 rates, 1 seed)") would squeeze the bars
 CURVE_NAMES = {"heldout_accuracy": N_("held-out accuracy, %"),
                "train_accuracy": N_("training accuracy, % (running, in training mode)"),
                "train_loss": N_("training loss (main head)"), "heldout_loss": N_("held-out loss")}
@@ -88,7 +89,7 @@ def delta_figure(rows: Sequence[dict], title: Optional[str] = None, height: int 
         err = [100 * math.sqrt(r["accuracy_std"] ** 2 + base["accuracy_std"] ** 2) for r in others]
         d = [100 * r["delta_vs_baseline"] for r in others]
         fig.add_trace(go.Bar(
-            y=[row_name(r, rows, tr) for r in others], x=d, orientation="h",
+            y=[wrap(row_name(r, rows, tr), LABEL_CHARS) for r in others], x=d, orientation="h",
             marker_color=[MEASURED_COLOR if v >= 0 else "#d62728" for v in d],
             error_x=dict(type="data", array=err, thickness=2, width=6),
             name=tr(LABELS["measured"]),
