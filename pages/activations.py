@@ -12,6 +12,7 @@ import explorer
 from explorer.figures.maps import channel_order, overlay, response_figure, response_rows, tile_maps
 from explorer.figures.network import shape_text
 from pages.ui import common, models, router, state
+from pages.ui.i18n import _
 
 MAX_BRANCH_COLS = 5
 TILES = 16
@@ -167,6 +168,8 @@ def render(view: state.View) -> None:
                    f"meaningful.", icon="✅")
     with st.spinner("Running the image through the network (one forward pass for every branch)…"):
         acts, preds = models.activations(entry.model, entry.token, digest, resize, image)
+    if acts.fallback:  # the GPU ran out of memory: this image ran on the CPU
+        st.warning(_(acts.fallback), icon=":material/memory:")
     cost = explorer.cost(view.variant, **view.kwargs)
     left, right = st.columns([1, 3], gap="medium")
     with left:

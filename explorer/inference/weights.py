@@ -70,7 +70,15 @@ def copy_weights(source, target) -> int:
                            f"the first unmatched one is {extra.name!r} ({type(extra).__name__}).")
     for s, d in zip(src, dst):
         d.set_weights(s.get_weights())
+    _weights_changed(target)
     return len(src)
+
+
+def _weights_changed(model) -> None:
+    """The model's cached probe folds its new weights (explorer.inference.probe)."""
+    from explorer.inference.probe import refresh_probe
+
+    refresh_probe(model)
 
 
 # --------------------------------------------------------------------------- published weights
@@ -240,6 +248,7 @@ def load_weights(model, weights, *, spec, choices, imagenet_path=None) -> str:
     if isinstance(weights, str) and weights == "imagenet":
         path = imagenet_path or imagenet_file(spec, choices)
         _from_keras_application(model, path, spec.name)
+        _weights_changed(model)
         return "imagenet"
     path = Path(weights)
     if not path.is_file():
@@ -268,6 +277,7 @@ def load_weights(model, weights, *, spec, choices, imagenet_path=None) -> str:
     else:
         raise WeightsError(f"Unknown weights file type {path.suffix!r}: use .weights.h5, .h5 or .keras. "
                            f"Received: {path}")
+    _weights_changed(model)
     return str(path)
 
 

@@ -36,8 +36,8 @@ def layer_seed(variant: str, seed: int, layer: str) -> int:
 class _Graph:
     """Creates (or, with `reuse`, looks up) the layers of one model while wiring it."""
 
-    def __init__(self, variant: str, seed: int, reuse=None, tap: Optional[Tap] = None):
-        self.variant, self.seed, self.tap = variant, int(seed), tap
+    def __init__(self, variant: str, seed: int, reuse=None, tap: Optional[Tap] = None, initialize: bool = True):
+        self.variant, self.seed, self.tap, self.initialize = variant, int(seed), tap, initialize
         self.reuse = {layer.name: layer for layer in reuse.layers} if reuse is not None else None
 
     def layer(self, cls, name: str, *args, seeded: tuple[str, ...] = (), **kw):
@@ -48,7 +48,8 @@ class _Graph:
         import keras
 
         for i, arg in enumerate(seeded):
-            kw[arg] = keras.initializers.GlorotUniform(seed=layer_seed(self.variant, self.seed, f"{name}:{i}"))
+            kw[arg] = (keras.initializers.GlorotUniform(seed=layer_seed(self.variant, self.seed, f"{name}:{i}"))
+                       if self.initialize else "zeros")
         return cls(*args, name=name, **kw)
 
     def conv(self, u: ConvU, x):
@@ -125,9 +126,10 @@ class _Graph:
         return self.layer(layers.Activation, m.name, "relu" if m.activation else "linear")(up)
 
 
-def build_graph(net: Net, x, *, seed: int = 0, reuse=None, tap: Optional[Tap] = None) -> tuple[list, dict]:
+def build_graph(net: Net, x, *, seed: int = 0, reuse=None, tap: Optional[Tap] = None,
+                initialize: bool = True) -> tuple[list, dict]:
     """Wire `net` on the input tensor `x`: (outputs [main head, aux heads...], {module: output})."""
-    g = _Graph(net.variant, seed, reuse, tap)
+    g = _Graph(net.variant, seed, reuse, tap, initialize)
     after = {}
     for m in net.modules:
         x = g.module(m, x)
@@ -136,10 +138,11 @@ def build_graph(net: Net, x, *, seed: int = 0, reuse=None, tap: Optional[Tap] = 
     return outputs, after
 
 
-def build_net(net: Net, *, seed: int = 0):
-    """keras.Model of a resolved net, with reproducible random weights (see `layer_seed`)."""
+def build_net(net: Net, *, seed: int = 0, initialize: bool = True):
+    """keras.Model of a resolved net, with reproducible random weights (see `layer_seed`); with
+    initialize=False every kernel starts at zero (quicker, for weights that are set right after)."""
     import keras
 
     inputs = keras.Input(net.input_shape, name="input")
-    outputs, _ = build_graph(net, inputs, seed=seed)
+    outputs, _ = build_graph(net, inputs, seed=seed, initialize=initialize)
     return keras.Model(inputs, outputs if len(outputs) > 1 else outputs[0], name=net.variant)

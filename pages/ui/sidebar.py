@@ -154,8 +154,15 @@ def _validated(sb, v: str) -> state.View:
                    "Custom configuration (differs from every preset).")
     else:
         sb.error(error)
-    sb.caption(f"Device: {models.device_info()['summary']}")
     return state.View(v, c, error, st.session_state["weights"])
+
+
+def render_device() -> None:
+    """The device line, drawn after the page ran, so it says where this run's model actually ran."""
+    try:
+        st.sidebar.caption(models.device_line())
+    except Exception:  # noqa: BLE001 - a device query must never break the page
+        log.exception("device line failed")
 
 
 def render_sidebar() -> state.View:
