@@ -17,7 +17,7 @@ from explorer.arch.graph import resolve
 from explorer.arch.validate import choices as make_choices
 from explorer.inference.probe import Probe, get_probe, refresh_probe
 from explorer.nn import compiled
-from explorer.nn.builder import build_net
+from explorer.nn.builder import build_net, fill_random
 from explorer.nn.fold import fold_batchnorm
 from explorer.nn.info import ModelInfo, set_info
 from explorer.zoo.variants import get_spec
@@ -41,19 +41,7 @@ def random_model(variant: str, seed: int = 0, **choices):
     c = make_choices(spec, **choices)
     model = build_net(resolve(spec, c), initialize=False)
     set_info(model, ModelInfo(variant, c, "random", (False,) * len(model.outputs), seed, spec.normalization))
-    rng = np.random.default_rng(seed)
-    for v in model.weights:
-        name = v.path.rsplit("/", 1)[-1]
-        shape = tuple(v.shape)
-        if name == "moving_variance":
-            v.assign(rng.uniform(0.5, 2.0, shape).astype("float32"))
-        elif name == "gamma":
-            v.assign(rng.uniform(0.5, 1.5, shape).astype("float32"))
-        elif name in ("moving_mean", "beta", "bias"):
-            v.assign(rng.normal(0, 0.2, shape).astype("float32"))
-        else:  # kernels: variance-preserving
-            fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else shape[0]
-            v.assign(rng.normal(0, (2.0 / fan_in) ** 0.5, shape).astype("float32"))
+    fill_random(model, seed)
     return model
 
 

@@ -20,7 +20,6 @@ from typing import Optional
 import numpy as np
 
 from explorer.arch.units import ConvU, ParU, output_layer
-from explorer.inference.images import load_image, preprocess
 from explorer.nn.info import model_info
 
 _PROBES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -252,6 +251,8 @@ class Activations:
 
 def prepare(model, image, *, resize: str = "crop"):
     """(crop, batch) of `image` (anything `load_image` takes) for `model`'s input size and weights."""
+    from explorer.inference.images import load_image, preprocess  # Pillow: only where images are read
+
     info = model_info(model)
     img = image if hasattr(image, "mode") and image.mode == "RGB" else load_image(image)
     # Keras's ImageNet weights expect "tf" mode ([-1, 1]); otherwise the variant's own convention

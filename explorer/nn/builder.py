@@ -146,3 +146,25 @@ def build_net(net: Net, *, seed: int = 0, initialize: bool = True):
     inputs = keras.Input(net.input_shape, name="input")
     outputs, _ = build_graph(net, inputs, seed=seed, initialize=initialize)
     return keras.Model(inputs, outputs if len(outputs) > 1 else outputs[0], name=net.variant)
+
+
+def fill_random(model, seed: int = 0) -> None:
+    """Random weights from numpy for every variable of `model`, batch-norm statistics included
+    (a fresh model's are 0 and 1). With `build_net(..., initialize=False)` this skips Keras's
+    per-shape initializers (under JAX each one compiles: minutes per variant), for speed
+    measurements and for tests of inference-time folding; not the reproducible seeded weights."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for v in model.weights:
+        name, shape = v.path.rsplit("/", 1)[-1], tuple(v.shape)
+        if name == "moving_variance":
+            value = rng.uniform(0.5, 2.0, shape)
+        elif name == "gamma":
+            value = rng.uniform(0.5, 1.5, shape)
+        elif name in ("moving_mean", "beta", "bias"):
+            value = rng.normal(0, 0.2, shape)
+        else:  # kernels: variance-preserving
+            fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else shape[0]
+            value = rng.normal(0, (2.0 / fan_in) ** 0.5, shape)
+        v.assign(value.astype(v.dtype))
