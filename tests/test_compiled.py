@@ -122,6 +122,19 @@ def test_summaries_are_computed_in_the_graph_and_match_numpy():
             assert s.top_means[-1] >= np.sort(per_channel)[::-1][len(s.top_channels) - 1] - 1e-5
 
 
+def test_the_gpu_code_path_gives_the_same_outputs():
+    """The accelerator path (TensorFlow: the model XLA-compiled inside the call, every output copied
+    to the host in the same call), forced on this CPU: same outputs as the CPU path."""
+    model = random_model("bn_inception", **SMALL["bn_inception"])
+    probe = Probe(model)
+    x = batch(model)
+    gpu_path = compiled.CompiledCall(probe.probe, probe._summary_graph, accelerator=True)(x)
+    cpu_path = compiled.CompiledCall(probe.probe, probe._summary_graph, accelerator=False)(x)
+    assert len(gpu_path) == len(cpu_path) == len(probe.entries) + 1 + (2 if probe.active_on_host else 3)
+    for a, b in zip(gpu_path[:len(probe.entries) + 1], cpu_path):
+        assert a.shape == b.shape and rel_err(a, b) < 1e-4
+
+
 def test_outputs_are_not_copied_and_not_kept():
     model = random_model("bn_inception", **SMALL["bn_inception"])
     probe = Probe(model, fold=False)
