@@ -122,6 +122,7 @@ def test_summaries_are_computed_in_the_graph_and_match_numpy():
             assert s.top_means[-1] >= np.sort(per_channel)[::-1][len(s.top_channels) - 1] - 1e-5
 
 
+@pytest.mark.slow
 def test_the_gpu_code_path_gives_the_same_outputs():
     """The accelerator path (TensorFlow: the model XLA-compiled inside the call, every output copied
     to the host in the same call), forced on this CPU: same outputs as the CPU path."""

@@ -173,15 +173,17 @@ class Probe:
     def branch_summaries(self, result: ProbeResult, image: int = 0) -> list["BranchSummary"]:
         """One `BranchSummary` per entry for one image of `result`."""
         means = np.asarray(result.channel_means[image], dtype=np.float32)
-        branch_mean = np.add.reduceat(means, self.starts) / self.channels
+        branch_mean = (np.add.reduceat(means, self.starts) / self.channels).tolist()
+        top = np.asarray(result.top[image], dtype=np.int64)  # (branches, k); past a branch's width: padding
+        valid = (top < self.channels[:, None]).tolist()
+        top_means = means[np.minimum(self.starts[:, None] + top, means.size - 1)].tolist()
+        top, active = top.tolist(), np.asarray(result.active[image]).tolist()
         out = []
         for i, (e, a) in enumerate(zip(self.entries, result.maps)):
-            c = int(self.channels[i])
-            top = [int(j) for j in result.top[image, i] if j < c][:TOP_CHANNELS]
-            h, w = a.shape[1:3]
-            out.append(BranchSummary(e.module, e.branch, e.label, c, int(h), int(w), float(branch_mean[i]),
-                                     float(result.active[image, i]), tuple(top),
-                                     tuple(float(means[self.starts[i] + j]) for j in top)))
+            keep = [j for j, ok in enumerate(valid[i]) if ok][:TOP_CHANNELS]
+            out.append(BranchSummary(e.module, e.branch, e.label, int(self.channels[i]), int(a.shape[1]),
+                                     int(a.shape[2]), branch_mean[i], active[i], tuple(top[i][j] for j in keep),
+                                     tuple(top_means[i][j] for j in keep)))
         return out
 
 
