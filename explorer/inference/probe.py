@@ -25,12 +25,16 @@ from explorer.nn.info import model_info
 _PROBES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _LOCK = threading.RLock()
 TOP_CHANNELS = 8
-# Fold batch norm into the convolutions for the probe, per backend, where `make bench` measured it
-# faster (TensorFlow on 2 CPU cores: a forward pass 0.88-0.89x the unfolded one).
+# Fold batch norm into the convolutions for the probe, per backend, where it measured faster
+# (inception_v3, batch 1, 2 CPU cores, CPU seconds of the folded network's forward pass against the
+# model as built: TensorFlow 0.90x, JAX 0.94x, torch 0.85x; `make bench` and tools/gpu_bench.py
+# measure it per variant, on a GPU too).
 FOLD = {"tensorflow": True, "jax": True, "torch": True}
-# Count the active units on the host (np.count_nonzero of one comparison per map) or in the graph.
-# On a CPU the host count measured cheaper than TensorFlow's compare + cast + reduce kernels; on a
-# GPU, or under XLA (JAX), the graph fuses it into one pass and nothing more crosses to the host.
+# Count each branch's active units on the host (one comparison and np.count_nonzero per map) or in
+# the graph. On a CPU the host count measured cheaper under TensorFlow (its compare + cast + reduce
+# kernels: inception_v3's probe with summaries 1.04x a predict_on_batch in CPU seconds, 0.93x with
+# the host count) and torch (0.90x vs 0.78x); under JAX, XLA fuses it into one pass (1.06x vs
+# 1.21x). On a GPU it stays in the graph: nothing more crosses to the host.
 ACTIVE_ON_HOST_CPU = {"tensorflow": True, "torch": True, "jax": False}
 
 
