@@ -12,6 +12,8 @@ The public API (stable; pages and outside checks call these):
     combination_costs(variant, base)     -> params / MACs of every combination of the on/off toggles
     resolve(spec, choices)               -> the concrete unit graph both builder and cost model walk
     copy_weights(source, target)         -> copy weights between structurally identical models
+    weight_sources(variant)              -> published weights (Keras, TF-slim): file, URL, heads trained, accuracy
+    keep_weights(reference, model)       -> layers that could not keep reference's weights (the rest do)
     parse_layer_name(name)               -> LayerName(module, branch, unit, layer)
     load_image(source), preprocess(image, size) -> decoded RGB image; (crop, batch)
     branch_activations(model, image)     -> Activations (every branch's maps, one forward pass)
@@ -32,14 +34,16 @@ from explorer.zoo import get_spec, list_variants, parse_layer_name  # noqa: F401
 __all__ = [
     "CHOICE_HELP", "CHOICE_LABELS", "Choices", "VariantSpec", "choices", "get_spec", "list_variants", "resolve",
     "LayerName", "parse_layer_name", "Cost", "cost", "features", "combination_costs", "toggle_combinations",
-    "build", "model_info", "ModelInfo", "copy_weights", "load_image", "preprocess", "image_digest", "ImageError",
+    "build", "model_info", "ModelInfo", "copy_weights", "weight_sources", "keep_weights", "load_image", "preprocess",
+    "image_digest", "ImageError",
     "branch_activations", "predict", "Activations", "ModelStore",
 ]
 
 _LAZY = {
     "build": "explorer.inference.models",
     "model_info": "explorer.nn.info", "ModelInfo": "explorer.nn.info",
-    "copy_weights": "explorer.inference.weights",
+    "copy_weights": "explorer.inference.weights", "weight_sources": "explorer.inference.weights",
+    "keep_weights": "explorer.inference.weights",
     "load_image": "explorer.inference.images", "preprocess": "explorer.inference.images",
     "image_digest": "explorer.inference.images", "ImageError": "explorer.inference.images",
     "branch_activations": "explorer.inference.probe", "predict": "explorer.inference.probe",

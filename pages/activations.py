@@ -59,19 +59,37 @@ def _image():
     return models.sample_image(name), f"sample:{name}", f"sample: {models.SAMPLES[name]}"
 
 
+def _head_title(head: str, after: dict, trained: bool) -> str:
+    name = _("Main head") if head == "main" else _("Aux {n} (after {module})").format(
+        n=head.split("_")[-1], module=after.get(head, "?"))
+    mark = _(":green-badge[trained]") if trained else _(":orange-badge[untrained]")
+    return f"**{name}** {mark}"
+
+
 def _predictions(preds: dict, net, entry) -> None:
+    """Every head's top-5 side by side, each marked trained or untrained; after a design change on
+    trained weights, the layers that had to start from random weights."""
     after = {a.name: a.after for a in net.aux}
+    trained = dict(zip(entry.info.head_names, entry.info.heads_trained))
     for col, head in zip(st.columns(len(preds)), preds):
         with col:
-            name = "Main head" if head == "main" else f"Aux {head.split('_')[-1]} (after {after.get(head, '?')})"
-            st.markdown(f"**{name}**")
-            df = pd.DataFrame([{"class": cls, "p": 100 * p} for _, cls, p in preds[head]])
+            st.markdown(_head_title(head, after, trained.get(head, False)))
+            df = pd.DataFrame([{"class": cls, "p": 100 * p} for _i, cls, p in preds[head]])
             st.dataframe(df, width="stretch", key=f"top5_{head}", hide_index=True,
-                         column_config={"class": st.column_config.TextColumn("top-5 class"),
-                                        "p": st.column_config.NumberColumn("prob.", format="%.2f%%")})
-    if entry.pretrained and not all(entry.info.heads_trained):
-        st.caption("Keras's ImageNet file has no auxiliary heads: here they start from random weights, so "
-                   "their top-5 means nothing (TF-slim's and torchvision's checkpoints have trained ones).")
+                         column_config={"class": st.column_config.TextColumn(_("top-5 class")),
+                                        "p": st.column_config.NumberColumn(_("prob."), format="%.2f%%")})
+    untrained_aux = [h for h in preds if h != "main" and not trained.get(h, False)]
+    if entry.info.pretrained and untrained_aux:
+        st.caption(_("The {weights} weights have no trained auxiliary heads: {heads} start from random weights, so "
+                     "their top-5 means nothing. TF-slim's checkpoints of Inception-v3, Inception-v4 and "
+                     "Inception-ResNet-v2 train them (choose TF-slim under *Weights*).").format(
+            weights=entry.info.weights, heads=", ".join(untrained_aux)))
+    if entry.info.new_layers:
+        with st.expander(_("{n} layers could not keep their weights after your design change").format(
+                n=len(entry.info.new_layers)), icon=":material/new_releases:"):
+            st.caption(_("New or reshaped by the change, so randomly initialised; every other layer kept its "
+                         "weights. The heads fed by any of them are marked untrained."))
+            st.code("\n".join(entry.info.new_layers), language=None)
 
 
 def _pickers(acts, kinds: dict) -> tuple[str, str, int, np.ndarray, dict]:
@@ -164,8 +182,11 @@ def render(view: state.View) -> None:
     entry = models.get_model(view)
     models.random_weights_banner(entry, view.variant)
     if entry.pretrained:
-        st.success(f"{common.title(view.variant)} with ImageNet weights (Keras): the predictions are "
-                   f"meaningful.", icon="✅")
+        source = next((s for s in explorer.weight_sources(view.variant) if s.name == entry.info.weights), None)
+        st.success(_("{title} with trained ImageNet weights ({source}: {heads} trained): the predictions are "
+                     "meaningful.").format(title=common.title(view.variant),
+                                           source=source.title if source else entry.info.weights,
+                                           heads=source.heads if source else _("main head")), icon="✅")
     with st.spinner("Running the image through the network (one forward pass for every branch)…"):
         acts, preds = models.activations(entry.model, entry.token, digest, resize, image)
     if acts.fallback:  # the GPU ran out of memory: this image ran on the CPU

@@ -8,9 +8,10 @@ import streamlit as st
 import explorer
 from explorer.figures.fmt import fmt_macs, human
 from explorer.figures.network import module_figure
-from explorer.inference.weights import available_weights, imagenet_cached
+from explorer.inference.weights import cached, no_weights_why, table_rows, weight_sources
 from explorer.zoo import published
 from pages.ui import common, models, router, state
+from pages.ui.i18n import _
 
 INTRO = (
     "An **Inception module** looks at the same feature map through several windows at once — "
@@ -80,16 +81,33 @@ def _variants_table() -> None:
                + published.EVAL_NOTE)
 
 
+def _trained_weights() -> None:
+    """Which variants can be pretrained, from where, what is trained, and what is cached here."""
+    st.subheader(_("Trained weights"))
+    rows = [{_("variant"): r["variant"], _("source"): r["source"], _("heads trained"): _(r["heads trained"]),
+             _("top-1 / top-5 %"): r["top-1 / top-5 %"], _("size"): r["size"], _("file / why not"): r["url"]}
+            for r in table_rows()]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="weights_table",
+                 column_config={_("file / why not"): st.column_config.TextColumn(width="large")})
+    without = [v for v in explorer.list_variants() if not weight_sources(v)]
+    st.caption(_("Published ImageNet weights: keras.applications (no auxiliary heads) and the TF-slim model zoo "
+                 "(1001 classes: the background class is dropped on load; Inception-v3, v4 and "
+                 "Inception-ResNet-v2 with trained auxiliary heads). Accuracies are the sources' own. ") +
+               " ".join(_("{title}: {why}.").format(title=common.title(v), why=no_weights_why(v)) for v in without))
+
+
 def _this_machine() -> None:
-    st.subheader("This machine")
-    lines = [f"- **Device**: {models.device_info()['summary']}"]
+    st.subheader(_("This machine"))
+    lines = [f"- **{_('Device')}**: {models.device_info()['summary']}"]
     for v in explorer.list_variants():
-        if "imagenet" in available_weights(v):
-            status = ("in the Keras cache ✓ (used by default)" if imagenet_cached(v) else
-                      "not cached: choose *ImageNet* under *Weights* to download them once (needs internet); "
-                      "until then random weights")
-            lines.append(f"- **{common.title(v)}**: ImageNet weights {status}")
-    lines.append("- Other variants: random weights only (Keras publishes no ImageNet file for them)")
+        here = [s.title for s in weight_sources(v) if cached(s)]
+        if here:
+            lines.append(_("- **{title}**: {sources} in the Keras cache ✓ (used by default)").format(
+                title=common.title(v), sources=", ".join(here)))
+    if len(lines) == 1:
+        lines.append(_("- No trained weights in the Keras cache yet: choose a source under *Weights* to download "
+                       "it once (needs internet), or `python -m explorer weights fetch --all` before a lecture; "
+                       "offline, `python -m explorer weights import FILE`. Until then, random weights."))
     st.markdown("\n".join(lines))
 
 
@@ -102,6 +120,7 @@ def render(view: state.View) -> None:
     with right:
         _module_picture()
     _variants_table()
+    _trained_weights()
     _this_machine()
 
 

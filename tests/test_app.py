@@ -285,20 +285,14 @@ def test_bad_files_show_an_error_and_the_page_still_works(name, data, expect):
     assert_clean(at)
 
 
-def test_imagenet_weights_unavailable_fall_back_with_a_banner(monkeypatch):
-    from explorer.inference import weights
-
-    def offline(variant):
-        raise weights.WeightsError(f"Could not download the ImageNet weights for {variant} (no network?). "
-                                   f"Put the file at {weights.cache_path(variant)}.")
-
-    monkeypatch.setattr(weights, "fetch_imagenet", offline)
+def test_imagenet_weights_unavailable_fall_back_with_a_banner(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache, and no network in tests
     models.model_store().forget_failure("inception_v3")
     at = make_app("activations", variant="inception_v3", weights="imagenet", input_size=96)
     assert not at.exception and not at.error
-    assert at.sidebar.selectbox(key="weights").value == "imagenet"
+    assert at.sidebar.selectbox(key="weights").value == "keras"  # an old link's "imagenet": the best source
     status = texts(at)
-    assert "predictions below mean nothing" in status and "could not be loaded" in status
+    assert "predictions below mean nothing" in status and "could not be loaded" in status and "no network" in status
     assert len(at.image) >= 4
 
 

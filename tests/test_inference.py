@@ -1,4 +1,5 @@
 """Inference engine: probe activations, predictions, weights files, offline behaviour, CLI."""
+import dataclasses
 import hashlib
 import json
 import subprocess
@@ -146,30 +147,34 @@ def _write_keras_app_h5(path):
 @pytest.mark.slow
 @pytest.mark.full
 def test_keras_application_h5_loads_through_the_download_path(tmp_path, monkeypatch):
+    from explorer.inference.weights import sources
+
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    pw = W.KERAS_WEIGHTS["inception_v3"]
-    target = tmp_path / "models" / pw.fname
+    source = W.get_source("inception_v3", "keras")
+    target = tmp_path / "models" / source.file
     target.parent.mkdir(parents=True)
     app = _write_keras_app_h5(target)
     md5 = hashlib.md5(target.read_bytes()).hexdigest()
-    monkeypatch.setitem(W.KERAS_WEIGHTS, "inception_v3", W.PublishedWeights(**{**pw.__dict__, "file_hash": md5}))
-    assert W.cache_path("inception_v3") == target and W.imagenet_cached("inception_v3")
+    patched = tuple(dataclasses.replace(s, md5=md5) if s == source else s for s in sources.SOURCES)
+    monkeypatch.setattr(sources, "SOURCES", patched)
+    assert W.archive_path(W.get_source("inception_v3", "keras")) == target and W.cached(source)
     ours = explorer.build("inception_v3", weights="imagenet")
-    assert explorer.model_info(ours).pretrained and explorer.model_info(ours).weights == "imagenet"
+    assert explorer.model_info(ours).pretrained and explorer.model_info(ours).weights == "keras"
     assert explorer.model_info(ours).heads_trained == (True,)
-    with_aux = explorer.build("inception_v3", weights="imagenet", aux_heads=True)
+    with_aux = explorer.build("inception_v3", weights="keras", aux_heads=True)
     assert explorer.model_info(with_aux).heads_trained == (True, False)  # the trunk is ImageNet's, the aux head random
     assert np.abs(np.asarray(app(np.zeros((1, 299, 299, 3), "float32")))
                   - np.asarray(with_aux(np.zeros((1, 299, 299, 3), "float32"))[0])).max() <= 1e-5
     x = np.random.RandomState(0).uniform(-1, 1, (1, 299, 299, 3)).astype("float32")
     assert np.abs(np.asarray(app(x)) - np.asarray(ours(x))).max() <= 1e-5
     # a local path to the same layout takes the same route
-    local = explorer.build("inception_v3", weights=str(target))
-    assert np.abs(np.asarray(app(x)) - np.asarray(local(x))).max() <= 1e-5
+    local = explorer.build("inception_v3", weights=str(target), aux_heads=True)
+    assert np.abs(np.asarray(app(x)) - np.asarray(local(x)[0])).max() <= 1e-5
+    assert explorer.model_info(local).heads_trained == (True, False)  # Keras's layout: no trained aux head
     # a cached file whose hash is wrong is refused with its own message
-    monkeypatch.setitem(W.KERAS_WEIGHTS, "inception_v3", pw)
+    monkeypatch.setattr(sources, "SOURCES", tuple(s for s in patched if s.md5 != md5) + (source,))
     with pytest.raises(ValueError, match="does not match its published hash"):
-        explorer.build("inception_v3", weights="imagenet")
+        explorer.build("inception_v3", weights="keras")
 
 
 def test_offline_imagenet_fails_fast_with_the_offline_message(tmp_path, monkeypatch):
@@ -181,14 +186,13 @@ def test_offline_imagenet_fails_fast_with_the_offline_message(tmp_path, monkeypa
         explorer.build("inception_v3", input_size=96, weights="imagenet")
     assert time.monotonic() - t < 10  # checked before building: no hang, no wasted build
     msg = str(e.value)
-    assert "no network" in msg and W.KERAS_WEIGHTS["inception_v3"].fname in msg and str(tmp_path) in msg
+    assert "no network" in msg and W.get_source("inception_v3", "keras").file in msg and str(tmp_path) in msg
 
 
-def test_variants_without_keras_weights_say_which_exist():
-    with pytest.raises(ValueError, match="inception_v3, inception_resnet_v2") as e:
-        explorer.build("googlenet", input_size=64, weights="imagenet")
-    assert "torchvision" in str(e.value)
-    with pytest.raises(ValueError, match="shipped configuration only.*factorize_nxn"):
+def test_weights_that_cannot_fit_say_why():
+    with pytest.raises(ValueError, match="googlenet, inception_resnet_v2, inception_v3, inception_v4"):
+        explorer.build("inception_resnet_v1", input_size=96, weights="imagenet")
+    with pytest.raises(ValueError, match="contradict.*factorize_nxn=False"):
         explorer.build("inception_v3", input_size=96, factorize_nxn=False, weights="imagenet")
     with pytest.raises(ValueError, match="not found"):
         explorer.build("googlenet", input_size=64, weights="/nonexistent/file.weights.h5")
@@ -208,9 +212,10 @@ def test_cli_summary_predict_activations(tmp_path):
     assert data["params"] == 13_378_280 and data["modules"][1]["module"] == "inception_3a"
     img = tmp_path / "photo.png"
     photo_like().save(img)
-    r = _run("predict", str(img), "--variant", "googlenet", "--choice", "aux_heads", "true")
+    r = _run("predict", str(img), "--variant", "googlenet", "--aux-heads")
     assert r.returncode == 0, r.stderr
-    assert "random weights" in r.stdout and "main:" in r.stdout and "aux_2:" in r.stdout
+    assert "random weights" in r.stdout and "main, untrained" in r.stdout
+    assert "aux_2 (after inception_4d), untrained" in r.stdout.splitlines()[2]  # the heads side by side
     out = tmp_path / "acts"
     r = _run("activations", str(img), "--variant", "googlenet", "--out", str(out))
     assert r.returncode == 0, r.stderr
@@ -221,7 +226,7 @@ def test_cli_summary_predict_activations(tmp_path):
     bad.write_text("not an image")
     r = _run("predict", str(bad), "--variant", "googlenet")
     assert r.returncode == 2 and "not an image" in r.stderr.lower() and "Traceback" not in r.stderr
-    for sub in ("predict", "activations", "summary"):
+    for sub in ("predict", "activations", "summary", "weights"):
         r = _run(sub, "--help")
         assert r.returncode == 0 and "usage" in r.stdout
 

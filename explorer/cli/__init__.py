@@ -1,4 +1,4 @@
-"""Command line: python -m explorer {predict, activations, summary, ablate} ... (--help on each)."""
+"""Command line: python -m explorer {predict, activations, summary, weights, ablate} ... (--help on each)."""
 from __future__ import annotations
 
 import argparse
@@ -29,15 +29,32 @@ def cmd_predict(args) -> int:
     import explorer
 
     weights = None if args.weights in (None, "none", "random") else args.weights
-    model = explorer.build(args.variant, weights=weights, **_choices(args.choice))
+    choices = _choices(args.choice)
+    if args.aux_heads:
+        choices["aux_heads"] = True
+    model = explorer.build(args.variant, weights=weights, **choices)
     result = explorer.predict(model, args.image, top=args.top)
-    if not explorer.model_info(model).pretrained:
+    info = explorer.model_info(model)
+    print(f"{explorer.get_spec(args.variant).title}, weights: {info.weights}")
+    if not info.pretrained:
         print("Note: random weights - these predictions mean nothing (use --weights imagenet or a file).")
-    for head, rows in result.items():
-        print(f"{head}:")
-        for index, name, prob in rows:
-            print(f"  {prob:7.2%}  {name} ({index})")
+    print(_side_by_side(result, info))
     return 0
+
+
+def _side_by_side(result: dict, info) -> str:
+    """Each head's top-k in its own column, headed by the head, where it reads and whether it is trained."""
+    after = {a.name: a.after for a in info.net.aux}
+    heads = list(result)
+    titles = [f"{h}{f' (after {after[h]})' if h in after else ''}, "
+              f"{'trained' if i < len(info.heads_trained) and info.heads_trained[i] else 'untrained'}"
+              for i, h in enumerate(heads)]
+    cells = [[f"{p:7.2%}  {name} ({index})" for index, name, p in result[h]] for h in heads]
+    width = max(len(t) for t in titles + [c for col in cells for c in col]) + 2
+    lines = ["".join(t.ljust(width) for t in titles).rstrip()]
+    for row in zip(*cells):
+        lines.append("".join(c.ljust(width) for c in row).rstrip())
+    return "\n".join(lines)
 
 
 def cmd_activations(args) -> int:
@@ -114,7 +131,9 @@ def main(argv=None) -> int:
     p = sub.add_parser("predict", help="top-5 of the main and aux heads for an image")
     p.add_argument("image")
     _add_model_args(p, "inception_v3")
-    p.add_argument("--weights", default=None, help="imagenet, a .weights.h5/.h5/.keras path, or none (random)")
+    p.add_argument("--weights", default=None, help="imagenet (the best published source), keras, tf_slim, a "
+                   ".weights.h5/.h5/.keras file, a TF-slim tarball or checkpoint, or none (random)")
+    p.add_argument("--aux-heads", action="store_true", help="build the auxiliary heads too: their top-k beside the main head's")
     p.add_argument("--top", type=int, default=5)
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("activations", help="PNG grid per module and branch plus a JSON summary")
@@ -129,6 +148,9 @@ def main(argv=None) -> int:
     p.add_argument("--choice", nargs=2, action="append", metavar=("NAME", "VALUE"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_summary)
+    from explorer.cli.weights import add_parser as add_weights
+
+    add_weights(sub)
     sub.add_parser("ablate", help="train design-choice ablations (see: python -m explorer ablate --help)")
     args = parser.parse_args(argv)
     try:

@@ -14,21 +14,26 @@ def build(variant: str, *, weights=None, seed: int = 0, **choices):
     """Build `variant` as a keras.Model (outputs: main head, then each auxiliary head).
 
     weights: None (random initialisation, reproducible: seeded per layer from (variant, seed,
-    layer name)), "imagenet" (Keras's published weights, downloaded once and cached; inception_v3
-    and inception_resnet_v2) or a path to a `.weights.h5`, `.h5` or `.keras` file.
+    layer name)); "imagenet" (the best published source: `explorer.weight_sources(variant)`, one
+    with trained auxiliary heads when `aux_heads=True`; downloaded once into the Keras cache); a
+    source name ("keras", "tf_slim"); or a local path: a Keras `.h5` / `.weights.h5` / `.keras`,
+    a TF-slim tarball or checkpoint prefix. Published weights imply their architecture (TF-slim
+    weights build GoogLeNet's and BN-Inception's `tf_slim` configuration); a choice that
+    contradicts them raises ValueError naming it. Loaded models output softmax over the 1000
+    ImageNet classes (TF-slim's background class dropped), in keras.applications' order.
     `choices` are the design choices (`explorer.CHOICE_HELP`). `explorer.model_info(model)` says
-    what was built and loaded."""
-    from explorer.inference.weights import imagenet_file, load_weights
+    what was built and loaded, and which heads are trained."""
+    from explorer.inference.weights import plan
 
     spec = get_spec(variant)
-    c = make_choices(spec, **choices)
+    p = plan(spec, weights, choices)
+    c = make_choices(spec, **(p.choices if p is not None else choices))
     setup_devices()  # GPU memory growth before the first model touches the GPU
-    imagenet_path = imagenet_file(spec, c) if weights == "imagenet" else None  # fail fast, before building
+    path = p.file() if p is not None else None  # fetched (or failed) before building
     net = resolve(spec, c)
     model = build_net(net, seed=seed)
-    label, heads = "random", (False,) * (1 + len(net.aux))
-    if weights is not None:
-        label = load_weights(model, weights, spec=spec, choices=c, imagenet_path=imagenet_path)
-        heads = (True,) + (label != "imagenet",) * len(net.aux)  # Keras's ImageNet files have no aux head
-    set_info(model, ModelInfo(spec.name, c, label, heads, seed, spec.normalization))
+    info = set_info(model, ModelInfo(spec.name, c, "random", (False,) * (1 + len(net.aux)), seed, spec.normalization))
+    if p is not None:
+        heads = p.load(model, path, len(net.aux))
+        set_info(model, ModelInfo(spec.name, c, p.label, heads, seed, p.normalization or info.normalization))
     return model

@@ -261,8 +261,7 @@ def prepare(model, image, *, resize: str = "crop"):
 
     info = model_info(model)
     img = image if hasattr(image, "mode") and image.mode == "RGB" else load_image(image)
-    # Keras's ImageNet weights expect "tf" mode ([-1, 1]); otherwise the variant's own convention
-    norm = "tf" if info.weights == "imagenet" else info.normalization
+    norm = info.normalization  # the preprocessing the loaded weights expect (model_info)
     return preprocess(img, info.choices.input_size, resize=resize, normalization=norm)
 
 

@@ -10,6 +10,14 @@ functions are freed. It never calls `keras.backend.clear_session()`, which would
 global state under models that other sessions are still using. `make bench` measures resident
 memory over 20 switches (the memory section): it stays flat.
 
+Weights that stay put: random weights are seeded per (variant, seed, layer name), so a rebuild
+with other design choices keeps every layer whose name and shape did not change. Trained weights
+belong to one configuration (the source's); for other choices the store builds that configuration
+with the weights, then the requested one at random, and copies every layer whose name and weight
+shapes are unchanged (`explorer.keep_weights`). Either way `info.new_layers` lists the layers that
+could not keep their weights, and `info.heads_trained` says which heads still have trained layers
+all the way back to the input.
+
 No Streamlit here: the app wraps one store in `st.cache_resource`.
 """
 from __future__ import annotations
@@ -18,10 +26,12 @@ import collections
 import gc
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Optional
 
-from explorer.nn.info import ModelInfo, model_info
+from explorer.arch.cost import walk_cached
+from explorer.arch.validate import choices as make_choices
+from explorer.nn.info import ModelInfo, model_info, set_info
 from explorer.zoo.choices import Choices, changed
 from explorer.zoo.variants import get_spec
 
@@ -43,6 +53,28 @@ class LoadedModel:
     @property
     def pretrained(self) -> bool:
         return self.info.pretrained
+
+    @property
+    def partly_trained(self) -> bool:
+        """Trained weights kept in every layer a design change left alone, the others new."""
+        return self.fallback is None and self.requested != "random" and bool(self.info.new_layers)
+
+
+def weights_configuration(variant: str, choices: Choices, weights: str) -> Optional[Choices]:
+    """The configuration `weights` belong to, at `choices`' input size and aux-head setting: the
+    variant's defaults for "random", the design choices a published source implies otherwise
+    (None where there is none: unknown weights, or a variant without them)."""
+    from explorer.inference.weights import plan
+
+    spec = get_spec(variant)
+    free = {"input_size": choices.input_size, "aux_heads": choices.aux_heads}
+    try:
+        p = plan(spec, None if weights == "random" else weights, free)
+        if p is not None and p.kind == "keras_file":
+            return None
+        return make_choices(spec, **(p.choices if p is not None else free))
+    except ValueError:
+        return None
 
 
 class ModelStore:
@@ -76,43 +108,92 @@ class ModelStore:
     def get(self, variant: str, choices: Choices, weights: str = "random", *, seed: int = 0,
             on_build: Optional[Callable[[str], None]] = None) -> LoadedModel:
         """The model for (variant, choices, weights, seed), built on first use. weights: "random"
-        or a name `explorer.build` takes ("imagenet"). When those weights cannot be loaded
-        (offline, another configuration), the model has random weights and `fallback` says why;
-        the failure is remembered until `forget_failure`. on_build(kind) is called before a build."""
+        or a name `explorer.build` takes ("imagenet", "keras", "tf_slim"). When those weights
+        cannot be loaded (offline, a bad file), the model has random weights and `fallback` says
+        why; the failure is remembered until `forget_failure`. When `choices` differ from the
+        configuration the weights belong to (a toggle on a pretrained model), the model keeps
+        every layer whose name and shape the change left alone and `info.new_layers` lists the
+        others (see the module docstring). on_build(kind) is called before a build."""
         key = (variant, choices, weights, seed)
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)
                 return self._models[key]
-            kw = changed(get_spec(variant).defaults, choices)
-            model, fallback = None, None
-            if weights != "random":
-                fallback = self._failures.get(key)
-                if fallback is None:
-                    if on_build:
-                        on_build(weights)
-                    try:
-                        model = self._builder()(variant, weights=weights, seed=seed, **kw)
-                    except ValueError as e:  # WeightsError: offline, bad file, other choices
-                        fallback = str(e)
-                        self._failures[key] = fallback
-            token = uuid.uuid4().hex
-            if model is None:
-                random_key = (variant, choices, "random", seed)
-                random = self._models.get(random_key)
-                if random is not None:
-                    model, token = random.model, random.token
-                else:
-                    if on_build:
-                        on_build("random")
-                    model = self._builder()(variant, seed=seed, **kw)
-                    # the fallback is also the random model of this configuration: one build serves both
-                    self._models[random_key] = LoadedModel(model, model_info(model), token, "random")
+            base = weights_configuration(variant, choices, weights)
+            if weights != "random" and base is not None and base != choices:
+                entry = self._rebuilt(variant, choices, base, weights, seed, on_build)
+            else:
+                entry = self._built(variant, choices, weights, seed, on_build, base)
             self.builds += 1
-            entry = LoadedModel(model, model_info(model), token, weights, fallback)
             self._models[key] = entry
             self._evict()
             return entry
+
+    def _built(self, variant, choices, weights, seed, on_build, base) -> LoadedModel:
+        """Build with `weights`, else (they cannot be loaded) the random model of this configuration."""
+        key = (variant, choices, weights, seed)
+        kw = changed(get_spec(variant).defaults, choices)
+        model, fallback = None, None
+        if weights != "random":
+            fallback = self._failures.get(key)
+            if fallback is None:
+                if on_build:
+                    on_build(weights)
+                try:
+                    model = self._builder()(variant, weights=weights, seed=seed, **kw)
+                except ValueError as e:  # WeightsError: offline, bad file
+                    fallback = str(e)
+                    self._failures[key] = fallback
+        token = uuid.uuid4().hex
+        if model is None:
+            random_key = (variant, choices, "random", seed)
+            random = self._models.get(random_key)
+            if random is not None:
+                model, token = random.model, random.token
+            else:
+                if on_build:
+                    on_build("random")
+                model = self._builder()(variant, seed=seed, **kw)
+                base = base if weights == "random" else weights_configuration(variant, choices, "random")
+                self._note_new_layers(model, base)
+                # the fallback is also the random model of this configuration: one build serves both
+                self._models[random_key] = LoadedModel(model, model_info(model), token, "random")
+        return LoadedModel(model, model_info(model), token, weights, fallback)
+
+    def _rebuilt(self, variant, choices, base, weights, seed, on_build) -> LoadedModel:
+        """The weights' own configuration `base` with `weights`, then a random build of `choices`
+        that keeps every unchanged layer of it (the random model, with the reason, when the
+        weights cannot be loaded at all)."""
+        from explorer.inference.weights import heads_trained, keep_weights
+
+        reference = self.get(variant, base, weights, seed=seed, on_build=on_build)
+        if reference.fallback is not None:  # the weights cannot be had at all: random, saying why
+            random = self.get(variant, choices, "random", seed=seed, on_build=on_build)
+            return LoadedModel(random.model, random.info, random.token, weights, reference.fallback)
+        if on_build:
+            on_build("keep")
+        model = self._builder()(variant, seed=seed, **changed(get_spec(variant).defaults, choices))
+        new = keep_weights(reference.model, model)
+        info = replace(model_info(model), weights=reference.info.weights, new_layers=new,
+                       heads_trained=heads_trained(model, reference.info.heads_trained, new),
+                       normalization=reference.info.normalization)
+        set_info(model, info)
+        return LoadedModel(model, info, uuid.uuid4().hex, weights)
+
+    @staticmethod
+    def _note_new_layers(model, base: Optional[Choices]) -> None:
+        """Random weights are seeded per layer name: a layer keeps its weights under a toggle when
+        its name and shape are unchanged. Record the units that change against `base` (the
+        variant's defaults at this input size and aux setting), from the cost model's per-layer
+        parameters and output shapes (no second build)."""
+        info = model_info(model)
+        if base is None or base == info.choices:
+            return
+        spec = get_spec(info.variant)
+        before = {lc.name: (lc.params, lc.out_shape) for lc in walk_cached(spec, base).layers if lc.params}
+        new = tuple(lc.name for lc in walk_cached(spec, info.choices).layers
+                    if lc.params and before.get(lc.name) != (lc.params, lc.out_shape))
+        set_info(model, replace(info, new_layers=new))
 
     def forget_failure(self, variant: str) -> None:
         """Try the weights of `variant` again on the next `get` (e.g. after a file was put in the cache)."""

@@ -1,8 +1,9 @@
 """The backend-specific corner of the library: devices (which GPUs the Keras backend sees, GPU
 memory growth, one description of the device for the app, the CLI, the lab and the benchmarks).
 
-With `explorer.inference.weights`' checkpoint reader, the only module that touches TensorFlow
-directly; under the JAX or torch backend it asks that library instead. Never requires a GPU.
+With `explorer.inference.weights.slim` (the TF-slim checkpoint reader), the only module that
+touches TensorFlow directly; under the JAX or torch backend it asks that library instead. Never
+requires a GPU.
 """
 from __future__ import annotations
 

@@ -28,8 +28,11 @@ class ModelInfo:
     """variant, choices: the architecture. weights: where the weights came from ("random", a source
     name such as "keras" / "tf_slim", a file path, or "unknown" for a model explorer did not build
     or load). heads_trained: one flag per output (main head first, then each aux head): did
-    that head's weights come from a trained checkpoint? seed: the random initialisation's seed
-    (None when unknown). normalization: the input preprocessing the weights expect."""
+    that head and every layer behind it get its weights from a trained checkpoint? seed: the
+    random initialisation's seed (None when unknown). normalization: the input preprocessing the
+    weights expect. new_layers: after a rebuild with other design choices (`ModelStore`), the
+    weighted layers that could not keep the weights of the configuration the weights belong to
+    (new or reshaped by the change: randomly initialised); empty otherwise."""
 
     variant: str
     choices: Choices
@@ -37,7 +40,7 @@ class ModelInfo:
     heads_trained: tuple[bool, ...] = ()
     seed: Optional[int] = 0
     normalization: str = "tf"
-    kept_layers: tuple[str, ...] = ()  # layers whose weights were carried over from another model
+    new_layers: tuple[str, ...] = ()
 
     @property
     def net(self) -> Net:

@@ -13,7 +13,7 @@ import streamlit as st
 import explorer
 from explorer.figures.fmt import fmt_params
 from explorer.inference.store import LoadedModel
-from explorer.inference.weights import OTHER_WEIGHTS, available_weights, cache_path
+from explorer.inference.weights import archive_path, no_weights_why, weight_sources
 from explorer.nn.compiled import last_run
 from pages.ui.i18n import _
 
@@ -66,8 +66,12 @@ def get_model(view) -> LoadedModel:
     c = explorer.cost(view.variant, **view.kwargs)
     what = (f"{explorer.get_spec(view.variant).title} ({fmt_params(c.params)}, input "
             f"{view.choices.input_size} px)")
-    message = {"imagenet": f"Building {what} and loading its ImageNet weights (downloaded once if not cached)…",
-               "random": f"Building {what} with random weights…"}
+    message = {"random": _("Building {what} with random weights…").format(what=what),
+               "keep": _("Building {what}: every layer your design change left alone keeps its trained "
+                         "weights…").format(what=what)}
+    for s in weight_sources(view.variant):
+        message[s.name] = _("Building {what} and loading the {title} weights (downloaded once if not "
+                            "cached)…").format(what=what, title=s.title)
     holder = st.empty()
     with st.spinner(message.get(view.weights, message["random"])):
         entry = store.get(view.variant, view.choices, view.weights,
@@ -77,22 +81,30 @@ def get_model(view) -> LoadedModel:
 
 
 def random_weights_banner(entry: LoadedModel, variant: str) -> None:
-    """Say plainly when predictions mean nothing, and how to get pretrained weights."""
+    """Say plainly when predictions mean nothing, and how to get trained weights."""
     if entry.pretrained:
         return
     title = explorer.get_spec(variant).title
+    sources = weight_sources(variant)
+    if entry.partly_trained:
+        st.warning(_("**Partly trained: {n} layers start from random weights.** Your design choices differ from "
+                     "the ones the {weights} weights were trained with; every layer the change left alone keeps "
+                     "its trained weights (listed under the predictions), so the maps before the first changed "
+                     "layer are the trained network's. The predictions no longer mean much.").format(
+            n=len(entry.info.new_layers), weights=next((s.title for s in sources if s.name == entry.info.weights),
+                                                       entry.info.weights)), icon=":material/warning:")
+        return
     if entry.fallback:
-        how = f"The ImageNet weights could not be loaded: {entry.fallback}"
-    elif available_weights(variant):
-        how = (f"Choose **ImageNet (pretrained)** under *Weights* in the sidebar: the file is downloaded "
-               f"once (needs internet) and cached at `{cache_path(variant)}`. Offline, put the file "
-               f"there yourself.")
+        how = _("The trained weights could not be loaded: {why}").format(why=entry.fallback)
+    elif sources:
+        how = _("Choose a trained source under *Weights* in the sidebar: the file is downloaded once (needs "
+                "internet) and cached at `{path}`. Offline, download it elsewhere and run `python -m explorer "
+                "weights import FILE`.").format(path=archive_path(sources[0]).parent)
     else:
-        how = (f"Keras publishes no ImageNet weights for {title} ({OTHER_WEIGHTS.get(variant, '')}). "
-               f"Switch to **Inception-v3** or **Inception-ResNet-v2** with ImageNet weights, on a "
-               f"machine with internet or with the file already in the Keras cache (~/.keras/models).")
-    st.warning("**Random weights: the predictions below mean nothing.** The feature maps still show "
-               "how the architecture transforms the image, but no channel has learned anything. " + how,
+        how = _("{title} has no published ImageNet weights: {why}. Switch to another variant for trained "
+                "weights.").format(title=title, why=no_weights_why(variant))
+    st.warning(_("**Random weights: the predictions below mean nothing.** The feature maps still show how the "
+                 "architecture transforms the image, but no channel has learned anything. ") + how,
                icon=":material/warning:")
 
 

@@ -9,15 +9,16 @@ from typing import Optional
 import streamlit as st
 
 import explorer
-from explorer.inference.weights import OTHER_WEIGHTS, available_weights, imagenet_cached
+from explorer.inference.weights import cached, no_weights_why, weight_sources
 from explorer.zoo.choices import BOOL_CHOICES, CHOICE_HELP, CHOICE_LABELS, FACTORIZE_MID
 from pages.ui import models, state
+from pages.ui.i18n import N_, _
 
 log = logging.getLogger("inception_explorer")
 
 WIDTHS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 PRESET_PROMPT = "(choose…)"
-WEIGHT_LABELS = {"imagenet": "ImageNet (pretrained)", "random": "random (untrained)"}
+RANDOM_LABEL = N_("random (untrained)")
 FACTORIZE_MID_LABELS = {"sqrt": "√(r·f): even steps (paper)", "out": "f at once", "in": "f last"}
 
 
@@ -100,24 +101,37 @@ def matching_preset(variant: str, c) -> Optional[str]:
     return None
 
 
+def weights_label(variant: str, name: str) -> str:
+    """A weights option as the selector shows it: what is trained, where from, whether cached."""
+    if name == "random":
+        return _(RANDOM_LABEL)
+    source = next(s for s in weight_sources(variant) if s.name == name)
+    where = _("cached") if cached(source) else _("download once")
+    return _("{title}: {heads} trained ({where})").format(heads=_(source.heads), title=source.title, where=where)
+
+
 def _variant_and_weights(sb) -> str:
     variants = explorer.list_variants()
     if st.session_state.get("variant") not in variants:
         st.session_state["variant"] = state.DEFAULT_VARIANT
-    sb.selectbox("Variant", variants, key="variant", format_func=lambda v: explorer.get_spec(v).title,
-                 on_change=state.on_variant_change, help="Every page follows this variant.")
+    sb.selectbox(_("Variant"), variants, key="variant", format_func=lambda v: explorer.get_spec(v).title,
+                 on_change=state.on_variant_change, help=_("Every page follows this variant."))
     v = st.session_state["variant"]
-    options = ["random"] + available_weights(v)
+    options = state.weights_options(v)
     if st.session_state.get("weights") not in options:
         st.session_state["weights"] = state.default_weights(v)
-    sb.selectbox("Weights", options, key="weights", format_func=WEIGHT_LABELS.get,
-                 help="Pretrained weights make the predictions meaningful. Keras publishes ImageNet "
-                      "weights for Inception-v3 and Inception-ResNet-v2.")
+    sb.selectbox(_("Weights"), options, key="weights", format_func=lambda w: weights_label(v, w),
+                 on_change=state.on_weights_change,
+                 help=_("Trained weights make the predictions and feature maps meaningful. Choosing a source "
+                        "sets the design choices it was trained with; TF-slim's checkpoints of Inception-v3, "
+                        "v4 and Inception-ResNet-v2 also train the auxiliary heads."))
+    w = st.session_state["weights"]
     if options == ["random"]:
-        sb.caption(f"No Keras ImageNet weights for {explorer.get_spec(v).title}: {OTHER_WEIGHTS.get(v, '')}.")
-    elif st.session_state["weights"] == "imagenet" and not imagenet_cached(v):
-        sb.caption("Not in the Keras cache yet: downloaded once when a page needs the model "
-                   "(needs internet).")
+        sb.caption(_("No published ImageNet weights for {title}: {why}.").format(
+            title=explorer.get_spec(v).title, why=no_weights_why(v)))
+    elif w != "random" and not cached(next(s for s in weight_sources(v) if s.name == w)):
+        sb.caption(_("Not in the Keras cache yet: downloaded once when a page needs the model (needs "
+                     "internet). Offline: `python -m explorer weights import FILE`."))
     return v
 
 
@@ -154,7 +168,15 @@ def _validated(sb, v: str) -> state.View:
                    "Custom configuration (differs from every preset).")
     else:
         sb.error(error)
-    return state.View(v, c, error, st.session_state["weights"])
+    w = st.session_state["weights"]
+    if c is not None and w != "random":
+        differs = [name for name, value in state.baseline(v, w).items()
+                   if name not in ("input_size", "aux_heads") and getattr(c, name) != value]
+        if differs:
+            sb.caption(_("Differs from the configuration these weights were trained with ({names}): the "
+                         "layers the change touches start from random weights, the others keep theirs.").format(
+                names=", ".join(label(n) for n in differs)))
+    return state.View(v, c, error, w)
 
 
 def render_device() -> None:

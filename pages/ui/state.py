@@ -4,8 +4,9 @@
   rendered on every run. Page widgets (module, branch, channel, sample, ...) are rendered only on
   their page, so their last value is also kept in `st.session_state["_keep"]` and re-seeded when
   the page comes back (`seed` / `remember`).
-- The URL (`st.query_params`) mirrors the view: variant, weights (when not the default), every
-  design choice that differs from the variant's default (written and read by
+- The URL (`st.query_params`) mirrors the view: variant, weights (unless random is both chosen
+  and the default), every design choice that differs from the configuration the weights imply
+  (the variant's defaults for random weights; written and read by
   `explorer.zoo.choices.format_choice` / `parse_choice`), and the current page's own keys. It is
   read on a session's first run (and whenever it changes from outside, e.g. browser history), and
   written at the end of every page run. So a slide can link to an exact view, and a reload
@@ -19,7 +20,7 @@ from typing import Optional
 import streamlit as st
 
 import explorer
-from explorer.inference.weights import available_weights, imagenet_cached
+from explorer.inference.weights import best_source, cached, weight_sources
 from explorer.zoo.choices import changed, format_choice, parse_choice
 
 DEFAULT_VARIANT = "inception_v3"
@@ -101,9 +102,26 @@ def from_widget(name: str, value):
     return parse_choice(name, value)
 
 
+def weights_options(variant: str) -> list[str]:
+    """What the Weights selector offers: random, then every published source of the variant."""
+    return ["random"] + [s.name for s in weight_sources(variant)]
+
+
 def default_weights(variant: str) -> str:
-    """ImageNet where the file is already in the Keras cache, else random."""
-    return "imagenet" if "imagenet" in available_weights(variant) and imagenet_cached(variant) else "random"
+    """A published source already in the Keras cache (the best one), else random."""
+    if not any(cached(s) for s in weight_sources(variant)):
+        return "random"
+    return best_source(variant, aux_heads=False).name
+
+
+def weights_choices(variant: str, weights: str) -> dict:
+    """The design choices the weights imply (changes from the variant's defaults; {} for random)."""
+    return next((s.choices for s in weight_sources(variant) if s.name == weights), {})
+
+
+def baseline(variant: str, weights: str) -> dict:
+    """Every design choice of the configuration `weights` belong to (what the URL is relative to)."""
+    return {**dataclasses.asdict(explorer.get_spec(variant).defaults), **weights_choices(variant, weights)}
 
 
 def reset_choices() -> None:
@@ -111,10 +129,25 @@ def reset_choices() -> None:
         st.session_state.pop(widget_key(name), None)
 
 
+def apply_weights_choices(variant: str, weights: str) -> None:
+    """Set the sidebar to the configuration the weights were trained with (weights imply their
+    architecture: TF-slim's GoogLeNet has batch norm, a 3x3 "5x5" branch, ...)."""
+    for name, value in weights_choices(variant, weights).items():
+        if name in ALL_CHOICES:
+            set_choice(name, value)
+
+
+def on_weights_change() -> None:
+    v = st.session_state.get("variant", DEFAULT_VARIANT)
+    apply_weights_choices(v, st.session_state.get("weights", "random"))
+
+
 def on_variant_change() -> None:
-    """A new variant starts from its own defaults (and its default weights)."""
+    """A new variant starts from its own defaults, its default weights and what they imply."""
     reset_choices()
-    st.session_state["weights"] = default_weights(st.session_state.get("variant", DEFAULT_VARIANT))
+    v = st.session_state.get("variant", DEFAULT_VARIANT)
+    st.session_state["weights"] = default_weights(v)
+    apply_weights_choices(v, st.session_state["weights"])
 
 
 def set_variant(variant: str) -> None:
@@ -192,12 +225,15 @@ def apply_url(qp: dict) -> list[str]:
         v = DEFAULT_VARIANT
     st.session_state["variant"] = v
     reset_choices()
-    _apply_choices(qp, v, warnings)
     w = qp.get("weights")
-    if w is not None and w not in ["random"] + available_weights(v):
-        warnings.append(f"weights={w!r} is not available for {v}.")
+    if w == "imagenet" and weight_sources(v):  # older links: the best published source
+        w = best_source(v, aux_heads=qp.get("aux_heads") in ("1", "true")).name
+    if w is not None and w not in weights_options(v):
+        warnings.append(f"weights={w!r} is not available for {v} (available: {', '.join(weights_options(v))}).")
         w = None
     st.session_state["weights"] = w or default_weights(v)
+    apply_weights_choices(v, st.session_state["weights"])
+    _apply_choices(qp, v, warnings)
     _apply_page_keys(qp, warnings)
     return warnings
 
@@ -225,10 +261,11 @@ def view_params(page_keys: tuple[str, ...] = ()) -> dict:
     """The URL query for the current view."""
     v = st.session_state.get("variant", DEFAULT_VARIANT)
     out = {"variant": v}
-    w = st.session_state.get("weights")
-    if w and w != default_weights(v):
+    w = st.session_state.get("weights") or "random"
+    if w != "random" or w != default_weights(v):  # explicit: the choices below are relative to it
         out["weights"] = w
     s = explorer.get_spec(v)
+    base = baseline(v, w)
     for name in ALL_CHOICES:
         if name not in s.applicable or widget_key(name) not in st.session_state:
             continue
@@ -238,7 +275,7 @@ def view_params(page_keys: tuple[str, ...] = ()) -> dict:
             continue
         if name == "residual_scale" and isinstance(value, float):
             value = (value, value, value)
-        if value != getattr(s.defaults, name):
+        if value != base[name]:
             out[name] = format_choice(name, value)
     kept = keep()
     for key in page_keys:

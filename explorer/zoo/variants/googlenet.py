@@ -45,16 +45,21 @@ TABLE = (
     googlenet_module("inception_5b", b1x1=384, reduce3=192, conv3=384, reduce5=48, conv5=128, proj=128),
 )
 
+# TF-slim's inception_v1 (and torchvision's googlenet) pool 2x2/2 before inception_5a where Table 1
+# has a 3x3/2 max pool: same output size ('same' padding), no parameters, different values.
+TABLE_SLIM = tuple(Module("pool_5", "pool", ops=(Pool("max", 2, 2, "same", name="maxpool_2x2"),))
+                   if row.name == "pool_5" else row for row in TABLE)
+
 GOOGLENET = VariantSpec(
     name="googlenet",
     title="GoogLeNet (Inception-v1)",
     paper=ARXIV_V1,
-    tables=(("paper", TABLE),),
+    tables=(("paper", TABLE), ("tf_slim", TABLE_SLIM)),
     defaults=Choices(batch_norm=False, bn_scale=True, lrn=True, factorize_nxn=False, input_size=224),
-    applicable=COMMON | {"factorize_5x5", "factorize_nxn", "factorize_mid", "kernel_5x5", "lrn", "aux_heads"},
+    applicable=COMMON | {"factorize_5x5", "factorize_nxn", "factorize_mid", "kernel_5x5", "lrn", "aux_heads",
+                         "table"},
     not_applicable_why=(("residual", "GoogLeNet has no residual connections (see inception_resnet_v1/v2)"),
-                        ("residual_scale", "GoogLeNet has no residual connections"),
-                        ("table", "GoogLeNet has one table (Table 1 of the paper)")),
+                        ("residual_scale", "GoogLeNet has no residual connections")),
     aux=(AuxHead("inception_4a", "googlenet"), AuxHead("inception_4d", "googlenet")),
     dropout=0.4,
     normalization="torch",
@@ -63,7 +68,7 @@ GOOGLENET = VariantSpec(
         ("torchvision", (("batch_norm", True), ("conv_bias", False), ("bn_scale", True),
                          ("kernel_5x5", 3), ("lrn", False))),
         ("tf_slim", (("batch_norm", True), ("conv_bias", False), ("bn_scale", False),
-                     ("kernel_5x5", 3), ("lrn", False))),
+                     ("kernel_5x5", 3), ("lrn", False), ("table", "tf_slim"))),
     ),
     deviations=(
         "The paper's \"5x5\" branch uses 5x5 kernels; torchvision and TF-slim ship 3x3 kernels there "
@@ -72,5 +77,7 @@ GOOGLENET = VariantSpec(
         "norm after every conv, drop the biases and the LRN layers.",
         "The paper's aux heads use a 5x5/3 average pool; torchvision uses an adaptive 4x4 average "
         "pool (the same shape at 224x224).",
+        "Table 1 has a 3x3/2 max pool before inception_5a; TF-slim's inception_v1 (and torchvision) "
+        "use a 2x2/2 max pool there (table='tf_slim': same shapes and parameters, other values).",
     ),
 )
