@@ -311,7 +311,9 @@ def preprocess(image, size: int | tuple[int, int], *, resize: str = "crop",
                          f"{', '.join(map(repr, NORMALIZATIONS))}. Received: {normalization!r}")
     height, width = _target_size(size)
     img = _as_rgb_image(image)
-    if resize == "stretch":
+    if img.size == (width, height):  # already the input size (both modes): no resampling, no copy
+        out = img
+    elif resize == "stretch":
         out = img.resize((width, height), Image.Resampling.BICUBIC)
     else:
         scale = max(width / img.width, height / img.height)
@@ -321,15 +323,18 @@ def preprocess(image, size: int | tuple[int, int], *, resize: str = "crop",
         left, top = (new_w - width) // 2, (new_h - height) // 2
         out = scaled.crop((left, top, left + width, top + height))
     crop = np.ascontiguousarray(np.asarray(out, dtype=np.uint8))
-    x = crop.astype(np.float32)
+    x = crop.astype(np.float32)  # a new array: normalised in place (the same arithmetic, fewer copies)
     if normalization == "tf":
-        x = x / np.float32(127.5) - np.float32(1.0)
+        x /= np.float32(127.5)
+        x -= np.float32(1.0)
     elif normalization == "torch":
-        x = (x / np.float32(255.0) - _TORCH_MEAN) / _TORCH_STD
+        x /= np.float32(255.0)
+        x -= _TORCH_MEAN
+        x /= _TORCH_STD
     elif normalization == "caffe":
         x = x[..., ::-1] - _CAFFE_MEAN_BGR
     else:
-        x = x / np.float32(255.0)
+        x /= np.float32(255.0)
     return crop, np.ascontiguousarray(x[np.newaxis], dtype=np.float32)
 
 
