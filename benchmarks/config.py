@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-SECTIONS = ("peak", "models", "reference", "cost", "memory", "app")
+SECTIONS = ("peak", "models", "reference", "cost", "memory", "app", "gpu")
 ALL_VARIANTS = ("googlenet", "bn_inception", "inception_v3", "inception_v4", "inception_resnet_v1",
                 "inception_resnet_v2")
 QUICK_VARIANTS = ("googlenet", "inception_v3")

@@ -207,7 +207,13 @@ def _goals(r: dict) -> list[str]:
                                      for g in r["goals"]]), ""]
 
 
-SECTIONS = (_peak, _build, _forward, _reference, _probe, _cost, _memory, _app, _goals)
+def _gpu(r: dict) -> list[str]:
+    from benchmarks.gpu import render
+
+    return render(r.get("gpu"))
+
+
+SECTIONS = (_peak, _build, _forward, _reference, _probe, _cost, _memory, _app, _gpu, _goals)
 
 
 def render(r: dict) -> str:

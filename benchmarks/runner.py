@@ -103,6 +103,11 @@ def run(cfg: Config, checkpoint=None) -> dict:
 
         sections.log("app")
         result["app"] = section("app", lambda: app.run(cfg))
+    if "gpu" in cfg.sections:  # the probe with one transfer, batch-32 float32 / bfloat16 (benchmarks/gpu.py)
+        from benchmarks import gpu as gpu_section
+
+        sections.log("gpu" if gpu else "gpu: no GPU visible, not run")
+        result["gpu"] = section("gpu", lambda: gpu_section.section(cfg, gpu))
     if "peak" in cfg.sections:  # again at the end: the machine's load moves; the best is the peak
         p = section("peak_end", lambda: sections.peak(cfg, gpu), gate="peak", always=True)
         if p:

@@ -141,3 +141,47 @@ def test_command_line_options(tmp_path):
     assert len(full.variants) == 6 and full.batch == 32 and full.out.name == "latest.json"
     with pytest.raises(SystemExit):
         parse(["--variants", "resnet50"])
+
+
+def test_gpu_section_says_how_to_run_it_without_a_gpu():
+    from benchmarks import gpu, report
+    from benchmarks.config import Config
+
+    g = gpu.section(Config(), on_gpu=False)
+    assert g["status"] == "not run" and "tools/gpu_bench.py" in g["note"]
+    text = report._gpu({"gpu": g})
+    assert text[0].startswith("### GPU") and "Not run: no GPU visible" in text[2]
+
+
+def test_gpu_bench_runs_under_jax_without_tensorflow(tmp_path):
+    """tools/gpu_bench.py as the GPU machine runs it (KERAS_BACKEND=jax, TensorFlow unimportable),
+    here on the CPU with a tiny configuration: every ratio and both throughputs are measured."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("jax")
+    root = Path(__file__).resolve().parents[1]
+    blocker = tmp_path / "block"  # `import tensorflow` fails, as on the GPU machine
+    (blocker / "tensorflow").mkdir(parents=True)
+    (blocker / "tensorflow" / "__init__.py").write_text("raise ImportError('no TensorFlow here')\n")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": str(blocker)}
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, str(root / "tools" / "gpu_bench.py"), "--out", str(out),
+                           "--variants", "googlenet", "--input-size", "75", "--pairs", "1", "--batch", "2",
+                           "--repeats", "1", "--old-path"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    r = json.loads((out / "gpu_bench.json").read_text())
+    assert r["backend"] == "jax" and not r["errors"] and r["skipped"] == []
+    (row,) = r["variants"]
+    assert row["variant"] == "googlenet" and row["input_size"] == 75 and row["folded"] is False  # LRN, no BN
+    assert row["outputs"] == 45 and row["device"] == "CPU:0"
+    for key in ("compiled_vs_predict_on_batch", "probe_vs_predict_on_batch", "probe_vs_own_forward",
+                "summaries_vs_predict_on_batch", "folded_vs_unfolded_forward", "old_probe_vs_predict_on_batch"):
+        assert all(_positive(row[key][f]) for f in ("a_ms", "b_ms", "ratio")), key
+    for key in ("batch32_float32", "batch32_bfloat16"):
+        assert _positive(row[key]["built"]) and _positive(row[key]["folded"]), key
+    assert "| googlenet | 45 | no |" in proc.stdout and "b32 bf16 img/s" in proc.stdout
