@@ -66,13 +66,16 @@ def run(cfg: Config, checkpoint=None) -> dict:
     if unknown:
         raise ValueError(f"unknown sections {unknown}; sections: {', '.join(SECTIONS)}")
 
-    def section(name, fn, gate=None, always=False):
+    def section(name, fn, gate=None, always=False, keys=()):
         if (gate or name) not in cfg.sections or (not always and sections.out_of_time(cfg, name)):
             return None
         t = time.perf_counter()
         result.setdefault("section_load", {})[name] = machine.load_average()
         try:
-            return fn()
+            value = fn()
+            if value is not None and keys:  # stored before the checkpoint below writes the JSON
+                result.update(zip(keys, value if len(keys) > 1 else (value,)))
+            return value
         except Exception as e:  # noqa: BLE001 - one broken section must not lose the others
             result["errors"][name] = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=6)}"
             sections.log(f"section {name} failed: {e}")
@@ -88,26 +91,26 @@ def run(cfg: Config, checkpoint=None) -> dict:
     if p:
         peaks.append(p)
     peak = sections.peak_gflops(peaks) if peaks else None
-    out = section("models", lambda: sections.models(cfg, peak))
+    out = section("models", lambda: sections.models(cfg, peak), keys=("build", "forward", "probe"))
     if out:
         result["build"], result["forward"], result["probe"] = out
-    result["reference"] = section("reference", lambda: sections.reference(cfg))
+    result["reference"] = section("reference", lambda: sections.reference(cfg), keys=("reference",))
     if "memory" in cfg.sections:
         from benchmarks import memory
 
         sections.log("memory (fresh process)")
-        result["memory"] = section("memory", lambda: memory.run_subprocess(cfg))
-    result["cost"] = section("cost", lambda: sections.cost_sweep(cfg))
+        result["memory"] = section("memory", lambda: memory.run_subprocess(cfg), keys=("memory",))
+    result["cost"] = section("cost", lambda: sections.cost_sweep(cfg), keys=("cost",))
     if "app" in cfg.sections:
         from benchmarks import app
 
         sections.log("app")
-        result["app"] = section("app", lambda: app.run(cfg))
+        result["app"] = section("app", lambda: app.run(cfg), keys=("app",))
     if "gpu" in cfg.sections:  # the probe with one transfer, batch-32 float32 / bfloat16 (benchmarks/gpu.py)
         from benchmarks import gpu as gpu_section
 
         sections.log("gpu" if gpu else "gpu: no GPU visible, not run")
-        result["gpu"] = section("gpu", lambda: gpu_section.section(cfg, gpu))
+        result["gpu"] = section("gpu", lambda: gpu_section.section(cfg, gpu), keys=("gpu",))
     if "peak" in cfg.sections:  # again at the end: the machine's load moves; the best is the peak
         p = section("peak_end", lambda: sections.peak(cfg, gpu), gate="peak", always=True)
         if p:

@@ -185,3 +185,17 @@ def test_gpu_bench_runs_under_jax_without_tensorflow(tmp_path):
     for key in ("batch32_float32", "batch32_bfloat16"):
         assert _positive(row[key]["built"]) and _positive(row[key]["folded"]), key
     assert "| googlenet | 45 | no |" in proc.stdout and "b32 bf16 img/s" in proc.stdout
+
+
+def test_each_checkpoint_holds_the_section_just_measured(tmp_path):
+    """A run cut short keeps what it measured: the JSON written after a section contains it."""
+    import copy
+
+    from benchmarks import runner
+    from benchmarks.config import Config
+
+    seen = []
+    cfg = Config.quick_config(variants=(VARIANT,), sections=("cost",), input_size=SIZE, cost_builds=1,
+                              out=tmp_path / "r.json")
+    r = runner.run(cfg, checkpoint=lambda res: seen.append(copy.deepcopy(res.get("cost"))))
+    assert len(seen) == 1 and seen[0] == r["cost"] and seen[0][0]["variant"] == VARIANT
