@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+RAY_STAMP := $(VENV)/.installed-ray-$(shell cksum requirements-ray.txt | cut -d' ' -f1)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 
@@ -13,7 +14,7 @@ TF_RANGE := $(shell sed -n 's/^tensorflow\([<>=!~].*\)/\1/p' requirements.txt)
 GPU := $(if $(CPU),,$(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo 1))
 CUDA_STAMP := $(VENV)/.cuda-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test bench install browser clean
+.PHONY: run test bench install ray browser clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found %s)" % sys.version.split()[0])'
@@ -31,6 +32,14 @@ $(CUDA_STAMP): $(STAMP)
 	@rm -f $(VENV)/.cuda-*
 	@touch $(CUDA_STAMP)
 
+# The optional Ray engine of the ablation lab: `make test` installs it so its test runs in CI.
+$(RAY_STAMP): requirements-ray.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-ray.txt
+	@rm -f $(VENV)/.installed-ray-*
+	@touch $(RAY_STAMP)
+
+ray: $(RAY_STAMP)
+
 # Headless Chromium for the end-to-end browser test (Debian package; Playwright's own download
 # does not work offline).
 browser:
@@ -42,7 +51,7 @@ browser:
 run: install $(if $(GPU),$(CUDA_STAMP))
 	$(if $(CPU),CUDA_VISIBLE_DEVICES=) $(BIN)/streamlit run streamlit_app.py
 
-test: install browser
+test: install ray browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: install

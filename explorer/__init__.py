@@ -18,6 +18,9 @@ The public API (stable; pages and outside checks call these):
     load_image(source), preprocess(image, size) -> decoded RGB image; (crop, batch)
     branch_activations(model, image)     -> Activations (every branch's maps, one forward pass)
     predict(model, image)                -> top-k of the main head and each aux head
+    branch_gradcam(model, image, module) -> per-branch Grad-CAM maps and shares (explorer.explain)
+    knockout(model, image)               -> every branch switched off in turn: the class's probability
+    visualize_channel(model, module, branch, channel) -> the image a channel responds to most
 
 The package, bottom to top (nothing imports upward; `tests/test_layout.py` checks it):
 zoo (vocabulary, variant tables, names, published figures) -> arch (graph resolution, cost model,
@@ -37,6 +40,7 @@ __all__ = [
     "build", "model_info", "ModelInfo", "copy_weights", "weight_sources", "keep_weights", "load_image", "preprocess",
     "image_digest", "ImageError",
     "branch_activations", "predict", "Activations", "ModelStore",
+    "branch_gradcam", "knockout", "visualize_channel",
 ]
 
 _LAZY = {
@@ -49,6 +53,7 @@ _LAZY = {
     "branch_activations": "explorer.inference.probe", "predict": "explorer.inference.probe",
     "Activations": "explorer.inference.probe",
     "ModelStore": "explorer.inference.store",
+    "branch_gradcam": "explorer.explain", "knockout": "explorer.explain", "visualize_channel": "explorer.explain",
 }
 
 

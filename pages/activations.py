@@ -11,7 +11,7 @@ import streamlit as st
 import explorer
 from explorer.figures.maps import channel_order, overlay, response_figure, response_rows, tile_maps
 from explorer.figures.network import shape_text
-from pages.ui import common, models, router, state
+from pages.ui import common, models, photo, router, state
 from pages.ui.i18n import _
 
 MAX_BRANCH_COLS = 5
@@ -32,31 +32,6 @@ def _switch_buttons(view: state.View) -> None:
         else:
             st.button("Switch to Inception-v3", key="to_v3", on_click=state.set_variant,
                       args=("inception_v3",), width="stretch")
-
-
-def _image():
-    """(image, digest, where it comes from): the upload when there is a valid one, else the sample."""
-    src_l, src_r = st.columns([3, 2])
-    with src_l:
-        state.seed("sample", models.DEFAULT_SAMPLE, valid=list(models.SAMPLES))
-        st.radio("Sample photo", list(models.SAMPLES), key="sample", format_func=models.SAMPLES.get,
-                 horizontal=True)
-        state.remember("sample")
-        st.radio("Fit to the input", ["crop", "stretch"], key="resize", horizontal=True,
-                 format_func=lambda r: "centre crop" if r == "crop" else "stretch (ignore aspect)",
-                 help="crop: scale the shorter side to the input size, cut the centre; stretch: resize "
-                      "the whole photo to a square")
-    with src_r:
-        upload = st.file_uploader("…or upload a photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to 20 MB)",
-                                  key="upload", help="Stays in your browser session only.")
-    if upload is not None:
-        image, digest, err = models.uploaded_image(upload)
-        if not err:
-            return image, digest, f"your upload ({upload.name})"
-        st.error(f"**{upload.name}**: {err}")
-        st.info("Showing the sample photo instead. Upload another file, or remove this one.")
-    name = st.session_state["sample"]
-    return models.sample_image(name), f"sample:{name}", f"sample: {models.SAMPLES[name]}"
 
 
 def _head_title(head: str, after: dict, trained: bool) -> str:
@@ -177,16 +152,13 @@ def render(view: state.View) -> None:
     _switch_buttons(view)
     if not common.require_choices(view):
         return
-    image, digest, source = _image()
-    resize = st.session_state.get("resize", "crop")
-    entry = models.get_model(view)
-    models.random_weights_banner(entry, view.variant)
+    image, digest, source, resize, entry = photo.photo_and_model(view)
     if entry.pretrained:
-        source = next((s for s in explorer.weight_sources(view.variant) if s.name == entry.info.weights), None)
+        weights = next((s for s in explorer.weight_sources(view.variant) if s.name == entry.info.weights), None)
         st.success(_("{title} with trained ImageNet weights ({source}: {heads} trained): the predictions are "
                      "meaningful.").format(title=common.title(view.variant),
-                                           source=source.title if source else entry.info.weights,
-                                           heads=source.heads if source else _("main head")), icon="✅")
+                                           source=weights.title if weights else entry.info.weights,
+                                           heads=weights.heads if weights else _("main head")), icon="✅")
     with st.spinner("Running the image through the network (one forward pass for every branch)…"):
         acts, preds = models.activations(entry.model, entry.token, digest, resize, image)
     if acts.fallback:  # the GPU ran out of memory: this image ran on the CPU

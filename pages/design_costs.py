@@ -8,6 +8,8 @@ import pandas as pd
 import streamlit as st
 
 import explorer
+from explorer.arch.factorize import explain as explain_factorization
+from explorer.arch.factorize import explain_nxn
 from explorer.figures.costs import combos_figure, module_bars, waterfall
 from explorer.figures.fmt import fmt_macs, human, pct, signed
 from explorer.zoo import published
@@ -145,6 +147,12 @@ def render(view: state.View) -> None:
     default = explorer.cost(view.variant)
     cur = explorer.cost(view.variant, **view.kwargs)
     _headline(view, default, cur)
+    why = explain_factorization(view.variant, **view.kwargs)
+    if why:
+        st.markdown(why)
+    why_nxn = explain_nxn(view.variant, **view.kwargs)
+    if why_nxn and explorer.choices(view.variant, **view.kwargs).factorize_nxn:  # only when it splits
+        st.markdown(why_nxn)
     _single_toggles(view.variant, s, default)
     _per_module(view.variant, view.kwargs, default, cur)
     _every_combination(view, s, default, cur)

@@ -45,6 +45,7 @@ DEEP_LINKS = {  # URL path -> the page's title (h1)
     "activations": "Activations: what each branch sees", "design_costs": "Design costs: what each choice costs",
     "accuracy": "Accuracy: what the papers and model zoos report",
     "ablation": "Ablation lab: what each design choice does to accuracy",
+    "explain": "Explain: what each branch contributes",
 }
 NOT_FOUND = re.compile(r"Page not found|does not seem to exist|no corresponding file")
 # Runs before the app's own scripts: records every moment the "Page not found" dialog is in the DOM.
@@ -257,3 +258,64 @@ def test_a_fresh_deep_link_renders_its_page_without_page_not_found(path, tmp_pat
                 assert page.evaluate("() => window.__notFound.length"), "the watch missed a real 'Page not found'"
         finally:
             browser.close()
+
+
+def _caption_with(page, prefix: str) -> str:
+    return page.locator("[data-testid='stImageCaption'], [data-testid='stCaptionContainer']").filter(
+        has_text=prefix).first.inner_text()
+
+
+def test_explain_in_chromium(server):
+    """The Explain page on GoogLeNet with its aux heads: per-branch Grad-CAM, a branch switched off
+    (the top-5 follow), a unit clicked on the feature map (its receptive field is drawn), the
+    knock-out heatmap. Screenshots: explain.png (whole page), explain_gradcam.png,
+    explain_knockout.png and explain_rf.png (the parts)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{server}/explain?variant=googlenet&aux_heads=1&module=inception_4a&sample=astronaut",
+                      wait_until="domcontentloaded")
+            page.get_by_text("Knock-out: every branch switched off in turn").first.wait_for(timeout=240_000)
+            _settle(page, timeout=300)
+            _assert_no_errors(page, "explain")
+            assert page.get_by_text("of the evidence").count() >= 4, "the per-branch Grad-CAM maps are missing"
+            assert page.locator(".st-key-ko_heatmap .js-plotly-plot").count() == 1, "no knock-out heatmap"
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.locator("[data-testid='stHorizontalBlock']").filter(has_text="of the evidence").first.screenshot(
+                path=str(SHOTS / "explain_gradcam.png"))
+            page.locator(".st-key-ko_heatmap").screenshot(path=str(SHOTS / "explain_knockout.png"))
+
+            # switch the 3x3 branch off: the top-5 tables say what changed
+            page.get_by_text("3x3 off", exact=True).click()
+            page.get_by_text("Switched off: inception_4a/b2").first.wait_for(timeout=120_000)
+            _settle(page)
+            assert "off=inception_4a.b2" in page.url
+
+            # click a unit near the top-left corner of the feature map: its receptive field is drawn
+            before = _caption_with(page, "Unit (")
+            drag = page.locator(".st-key-rf_map .nsewdrag").first
+            drag.scroll_into_view_if_needed()
+            time.sleep(0.5)
+            box = drag.bounding_box()
+            side = 14  # inception_4a's map at 224 px: click the centre of unit (1, 1)
+            page.mouse.click(box["x"] + 1.5 / side * box["width"], box["y"] + 1.5 / side * box["height"])
+            deadline = time.time() + 60
+            while time.time() < deadline and _caption_with(page, "Unit (") == before:
+                time.sleep(0.3)
+            _settle(page)
+            after = _caption_with(page, "Unit (")
+            row, col = (int(v) for v in re.match(r"Unit \((\d+), (\d+)\)", after).groups())
+            assert after != before and row <= 2 and col <= 2, (before, after)
+            assert f"row={row}" in page.url and f"col={col}" in page.url
+            page.get_by_text("Kernel path").first.scroll_into_view_if_needed()
+            page.locator("[data-testid='stHorizontalBlock']").filter(has_text="Kernel path").first.screenshot(
+                path=str(SHOTS / "explain_rf.png"))
+            _assert_no_errors(page, "explain after clicks")
+            _screenshot(page, "explain")
+        finally:
+            browser.close()
+    for name in ("explain", "explain_gradcam", "explain_knockout", "explain_rf"):
+        assert (SHOTS / f"{name}.png").stat().st_size > 10_000

@@ -18,6 +18,7 @@ from explorer.lab import sweep
 from explorer.lab.train import TrainConfig
 
 train_mod = importlib.import_module("explorer.lab.train")  # the module (lab.train is the function)
+from explorer.lab import recipe  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("lab")
 
@@ -36,10 +37,10 @@ def fake_train(calls: list):
             progress(1.0, "done")
         c = explorer.cost(config.variant, **config.choice_kwargs())
         acc = 0.3 + 0.01 * config.seed + (0.05 if dict(config.choices).get("batch_norm") else 0.0)
-        n_aux = train_mod.n_aux_heads(config)
+        n_aux = recipe.n_aux_heads(config)
         return {"accuracy": acc, "aux_accuracy": [acc - 0.02] * n_aux, "loss": 1.5, "aux_loss": [1.6] * n_aux,
                 "train_loss": [1.7], "chance": 1 / 6, "params": c.params, "trainable_params": c.trainable_params,
-                "macs": c.macs, "loss_weights": train_mod.loss_weights(config), "wall_s": 1.0, "train_s": 0.5,
+                "macs": c.macs, "loss_weights": recipe.loss_weights(config), "wall_s": 1.0, "train_s": 0.5,
                 "data_s": 0.1, "backend": "tensorflow", "device": "CPU (test)", "strategy": "default",
                 "mixed_precision": False, "notes": [], "resolved_choices": {}, "versions": {"python": "3"}}
 
@@ -56,7 +57,7 @@ def test_tiny_training_beats_chance_on_held_out_data():
     30 s each (at a higher learning rate, 1e-3, two of those seeds never leave chance: a deep
     network without batch norm)."""
     cfg = TrainConfig(variant="googlenet", choices={"width": 0.25}, n_train=1200, n_val=300, image_size=48,
-                      epochs=6, batch_size=32, learning_rate=3e-4, data=train_mod.QUICK_DATA)
+                      epochs=6, batch_size=32, learning_rate=3e-4, data=lab.QUICK_DATA)
     seen = []
     result = lab.train(cfg, progress=lambda f, m: seen.append((f, m)))
     chance = 1 / 6
@@ -75,12 +76,12 @@ def test_aux_loss_weights_are_applied():
     """total loss = main + 0.3 x aux1 + 0.3 x aux2: read back from the compiled model and checked
     against the model's own loss computation on a batch."""
     cfg = dataclasses.replace(TINY, choices={"width": 0.25, "aux_heads": True}, image_size=72)
-    assert train_mod.loss_weights(cfg) == [1.0, 0.3, 0.3]
+    assert recipe.loss_weights(cfg) == [1.0, 0.3, 0.3]
     model = explorer.build(cfg.variant, **cfg.choice_kwargs())
     assert [o.name.split("/")[0] for o in model.outputs][:1]  # three softmax outputs
     assert len(model.outputs) == 3
-    train_mod.compile_model(model, cfg)
-    assert train_mod.compiled_loss_weights(model) == [1.0, 0.3, 0.3]
+    recipe.compile_model(model, cfg)
+    assert recipe.compiled_loss_weights(model) == [1.0, 0.3, 0.3]
 
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (8, 72, 72, 3)).astype("float32")
@@ -94,8 +95,8 @@ def test_aux_loss_weights_are_applied():
 
     # a different aux_weight really changes the loss
     cfg0 = dataclasses.replace(cfg, aux_weight=0.0)
-    train_mod.compile_model(model, cfg0)
-    assert train_mod.compiled_loss_weights(model) == [1.0, 0.0, 0.0]
+    recipe.compile_model(model, cfg0)
+    assert recipe.compiled_loss_weights(model) == [1.0, 0.0, 0.0]
     total0 = float(model.compute_loss(x=x, y=[y, y, y], y_pred=model(x, training=False), training=False))
     assert total0 == pytest.approx(ce[0], rel=1e-4)
 
@@ -103,9 +104,9 @@ def test_aux_loss_weights_are_applied():
 def test_label_smoothing_compiles_with_one_hot_targets():
     cfg = dataclasses.replace(TINY, label_smoothing=0.1)
     model = explorer.build(cfg.variant, **cfg.choice_kwargs())
-    train_mod.compile_model(model, cfg)
+    recipe.compile_model(model, cfg)
     y = np.array([0, 1, 2], dtype="int32")
-    (t,) = train_mod._targets(y, cfg, 1)
+    (t,) = recipe.targets(y, cfg, 1)
     assert t.shape == (3, 6) and np.allclose(t.sum(axis=1), 1.0)
     x = np.zeros((3, 64, 64, 3), "float32")
     p = np.asarray(model(x, training=False), dtype=np.float64)
@@ -247,7 +248,7 @@ def test_run_id_depends_on_config_and_seed_only():
 
 def test_summarize_mean_std_and_delta():
     def rec(label, change, seed, acc):
-        return {"label": label, "change": change, "variant": "googlenet", "seed": seed,
+        return {"id": f"{label}-{seed}", "label": label, "change": change, "variant": "googlenet", "seed": seed,
                 "config": {"choices": {"width": 0.25, **change}, "seed": seed, "epochs": 1},
                 "metrics": {"accuracy": acc, "aux_accuracy": [], "params": 10, "macs": 20, "wall_s": 2.0,
                             "chance": 1 / 6}}
@@ -270,24 +271,35 @@ def test_toggle_grid_flips_against_the_baseline():
 
 def test_shipped_preset_is_the_issue_sweep():
     s = lab.SHIPPED
-    assert s.variant == "googlenet" and s.seeds == (0, 1, 2)
-    assert s.changes == [{}, {"reduce_1x1": False}, {"aux_heads": True}, {"batch_norm": True},
-                         {"factorize_5x5": True}]
-    runs = sweep.configs(s.variant, s.changes, s.seeds, s.base)  # every run can be built
+    assert s.variant == "googlenet" and s.seeds == (0, 1, 2) and s.lrs == (3e-4, 1e-3, 3e-3)
+    assert s.changes == [{}, {"batch_norm": True}, {"aux_heads": True}, {"factorize_5x5": True},
+                         {"reduce_1x1": False}]
+    b = s.base
+    assert (b.n_fit, b.n_tune, b.n_val, b.image_size, b.epochs, b.batch_size) == (3000, 500, 1000, 72, 8, 64)
+    assert b.bn_stats == "reestimate" and dict(b.choices) == {"width": 0.25}
+    runs = sweep.configs(s.variant, s.changes, s.seeds[:1], s.base, s.lrs)  # every run can be built
     assert len(runs) == 15
     assert s.path.name == "googlenet_shapes.jsonl" and s.command == "python -m explorer ablate --preset shipped"
 
 
 def test_shipped_results_file_matches_the_preset():
-    """Every record in the shipped file is a run of the shipped preset (same configuration ids)."""
+    """Every record in the shipped file is a run of the shipped preset (same configuration ids), and
+    the later seeds ran at the rate chosen on seed 0's validation split."""
     s = lab.SHIPPED
     if not s.path.exists():
         pytest.skip("shipped results not generated yet")
-    ids = {lab.run_id(c) for _, c in sweep.configs(s.variant, s.changes, s.seeds, s.base)}
+    ids = {lab.run_id(c) for _, c in sweep.configs(s.variant, s.changes, s.seeds, s.base, s.lrs)}
     recs = lab.load_results(s.path)
     assert recs and {r["id"] for r in recs} <= ids
     for r in recs:
-        assert r["metrics"]["accuracy"] > r["metrics"]["chance"]
+        assert r["protocol"] == {"lr_grid": list(s.lrs), "select_seed": 0}
+        assert len(r["metrics"]["curves"]["heldout_accuracy"]) == s.base.epochs
+    for row in lab.summarize(recs):
+        seed0 = [x for x in recs if x["label"] == row["label"] and x["seed"] == 0]
+        if len(seed0) == len(s.lrs):
+            assert row["learning_rate"] == lab.choose_lr(seed0)
+            assert all(x["learning_rate"] == row["learning_rate"] for x in recs
+                       if x["label"] == row["label"] and x["seed"] > 0)
 
 
 # --------------------------------------------------------------------------- command line

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import explorer
 from explorer import lab
-from explorer.lab import sweep
+from explorer.lab import findings, summary, sweep
 from explorer.zoo.published import LABELS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("lab")]
@@ -71,12 +71,25 @@ def test_page_renders_the_shipped_results():
     _no_errors(at)
     assert at.radio(key="lab_source").value == "shipped"
     charts = at.get("plotly_chart")
-    assert len(charts) >= 4  # accuracy vs params, vs MACs, published v3 Table 3, measured deltas
+    # accuracy vs params, vs MACs, learning curves, learning-rate search, published v3 Table 3, deltas
+    assert len(charts) >= 6
     table = _table(at, "configuration")
     assert "baseline" in list(table["configuration"]) and len(table) >= 1
+    assert {"learning rate", "steps to baseline's accuracy", "BN moving-average accuracy %"} <= set(table.columns)
+    rows = lab.summarize(lab.load_results(lab.SHIPPED.path))
+    assert list(table["learning rate"]) == [summary.lr_text(r) for r in rows]  # "(chosen)" or "so far"
+    assert table["learning rate"][0].endswith("(chosen)")  # the baseline's search is complete
     text = _texts(at)
     assert LABELS["published"] in text and LABELS["measured"] in text
+    assert "re-estimated on training images" in text and "validation split" in text  # the recipe
+    assert findings.status_line(lab.load_results(lab.SHIPPED.path), lab.SHIPPED) in text  # how far the sweep is
+    assert "What these results say" in text and "Batch norm ends" in text
+    assert "the sidebar's variant is Inception-v3" in text  # the lab says its results are its own
     assert any(lab.SHIPPED.command in c.value for c in at.code)  # how to reproduce
+    spec = json.loads(charts[2].proto.spec)  # learning curves: every configuration, a dashed baseline line
+    assert {"baseline", "batch_norm=True"} <= {t.get("name") for t in spec["data"]}
+    at.radio(key="lab_curve_metric").set_value("train_loss").run()
+    _no_errors(at)
 
 
 def test_page_renders_an_uploaded_results_file():
@@ -99,10 +112,22 @@ def test_page_renders_an_uploaded_results_file():
     assert LABELS["published"] in compare.columns and LABELS["measured"] in compare.columns
     measured = dict(zip(compare["design choice"], compare[LABELS["measured"]]))
     assert "+10.0" in measured["batch norm"] and measured["1x1 reductions"] == "not in these results"
+    assert any("no per-epoch curves" in c.value for c in at.caption)  # older records: said, not hidden
+
+
+def test_live_run_follows_the_sidebar_variant():
+    at = _page().run()
+    assert "Inception-v3" in " ".join(h.value for h in at.subheader if h.value.startswith("Run live"))
+    assert at.selectbox(key="lab_size").value >= 75  # Inception-v3 needs 75 px: the smaller sizes are not offered
+    at.sidebar.selectbox(key="variant").set_value("googlenet").run()
+    _no_errors(at)
+    assert any(h.value.startswith("Run live: GoogLeNet") for h in at.subheader)
+    assert at.selectbox(key="lab_size").value == 48
 
 
 def test_live_run_updates_the_progress_bar():
     at = _page().run()
+    at.sidebar.selectbox(key="variant").set_value("googlenet").run()
     at.multiselect(key="lab_toggles").set_value([]).run()  # the baseline alone
     at.number_input(key="lab_n_train").set_value(60).run()
     at.number_input(key="lab_epochs").set_value(1).run()
@@ -113,8 +138,10 @@ def test_live_run_updates_the_progress_bar():
     assert len(bars) == 1
     assert bars[0].proto.value == 100 and bars[0].proto.text.startswith("done: 1 run(s) trained")
     assert at.success and "baseline" in at.success[0].value
-    # the live results are now selectable and plotted
+    # the live results are now selectable and plotted, with their learning curve
     at.radio(key="lab_source").set_value("live").run()
     _no_errors(at)
     table = _table(at, "configuration")
     assert list(table["configuration"]) == ["baseline"] and list(table["seeds"]) == [1]
+    assert list(table["learning rate"]) == ["0.0003"]
+    assert len(at.get("plotly_chart")) >= 4

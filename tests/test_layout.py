@@ -19,6 +19,7 @@ ALLOWED = {
     "arch": {"zoo"},
     "nn": {"zoo", "arch"},
     "inference": {"zoo", "arch", "nn"},
+    "explain": {"zoo", "arch", "nn", "inference"},
     "figures": {"zoo", "arch"},
     "data": set(),
     "lab": {"zoo", "arch", "nn", "inference", "data", "figures", "explorer"},

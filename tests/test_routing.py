@@ -24,7 +24,8 @@ APP = str(ROOT / "streamlit_app.py")
 PAGE_FILES = sorted((ROOT / "pages").glob("*.py"))
 APP_FILES = sorted((ROOT / "pages").rglob("*.py")) + [ROOT / "streamlit_app.py"]
 TITLES = {"overview": "Inception Explorer", "architecture": "Architecture: ", "activations": "Activations: ",
-          "design_costs": "Design costs: ", "accuracy": "Accuracy: ", "ablation": "Ablation lab: "}
+          "design_costs": "Design costs: ", "accuracy": "Accuracy: ", "ablation": "Ablation lab: ",
+          "explain": "Explain: "}
 
 
 # --------------------------------------------------------------------------- the page table

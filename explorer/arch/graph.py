@@ -181,22 +181,77 @@ def _aux_head(index: int, form: str, after: str, c: Choices) -> RHead:
     return RHead(p, after, tuple(units))
 
 
-@functools.lru_cache(maxsize=512)
-def resolve(spec: Union[VariantSpec, str], c: Optional[Choices] = None) -> Net:
-    """The concrete unit graph of `spec` under choices `c` (validated by `explorer.choices`)."""
+def _spec_choices(spec: Union[VariantSpec, str], c: Optional[Choices]) -> tuple[VariantSpec, Choices]:
     if isinstance(spec, str):
         from explorer.zoo.variants import get_spec
 
         spec = get_spec(spec)
-    c = c if c is not None else spec.defaults
-    modules, cin = [], 3
+    return spec, (c if c is not None else spec.defaults)
+
+
+def _walk(spec: VariantSpec, c: Choices):
+    """(table row, module name, input channels, resolved module) for every module, in order."""
+    cin = 3
     for row in spec.modules(c.table):
         for name in row.names():
-            module, cin = _resolve_module(row, name, c, cin)
-            modules.append(module)
+            module, cout = _resolve_module(row, name, c, cin)
+            yield row, name, cin, module
+            cin = cout
+
+
+@functools.lru_cache(maxsize=512)
+def resolve(spec: Union[VariantSpec, str], c: Optional[Choices] = None) -> Net:
+    """The concrete unit graph of `spec` under choices `c` (validated by `explorer.choices`)."""
+    spec, c = _spec_choices(spec, c)
+    modules = [module for _, _, _, module in _walk(spec, c)]
     head_units: list = [GapU("head__pool") if c.head == "gap" else FlattenU("head__flatten")]
     if spec.dropout:
         head_units.append(DropoutU("head__dropout", spec.dropout))
     head_units.append(DenseU("head__fc", c.classes, "softmax"))
     aux = tuple(_aux_head(i, a.form, a.after, c) for i, a in enumerate(spec.aux, 1)) if c.aux_heads else ()
     return Net(spec.name, c, tuple(modules), RHead("head", None, tuple(head_units)), aux)
+
+
+def five_widths(spec: Union[VariantSpec, str], c: Optional[Choices] = None) -> list[dict]:
+    """Every "5x5" of `spec` (each module's `Conv5x5`) with the widths its two-3x3 factorisation has
+    under choices `c`: module, branch, label, r (input channels), m (middle width), f (output
+    channels), published (True where the paper gives m; else the `factorize_mid` rule decides),
+    stride, and factorized (whether `c` builds it as two 3x3)."""
+    spec, c = _spec_choices(spec, c)
+    out = []
+    for row, name, cin, _ in _walk(spec, c):
+        for i, br in enumerate(row.branches, 1):
+            for j, op in enumerate(br.ops):
+                if not isinstance(op, Conv5x5):
+                    continue
+                _, r = _chain(br.ops[:j], c, _Namer("w"), cin)
+                f = scaled(op.filters, c.width)
+                m = scaled(op.mid, c.width) if op.mid else middle_width(c.factorize_mid, r, f)
+                out.append({"module": name, "branch": f"b{i}", "label": br.label, "r": r, "m": m, "f": f,
+                            "published": bool(op.mid), "stride": op.stride,
+                            "factorized": bool(c.factorize_5x5 and c.kernel_5x5 == 5)})
+    return out
+
+
+def nxn_widths(spec: Union[VariantSpec, str], c: Optional[Choices] = None) -> list[dict]:
+    """Every factorizable kxk conv of `spec` under choices `c` (a 3x3, a "5x5" or the two 3x3 of a
+    factorised one, stride 1) with the widths of its 1xk + kx1 split: module, branch, label, k, r,
+    m (by the `factorize_mid` rule: no paper gives it), f, and factorized (whether `c` splits it)."""
+    spec, c = _spec_choices(spec, c)
+    out = []
+    for row, name, cin, _ in _walk(spec, c):
+        for i, br in enumerate(row.branches, 1):
+            for j, op in enumerate(br.ops):
+                if not getattr(op, "factorizable", False):
+                    continue
+                _, r = _chain(br.ops[:j], c, _Namer("w"), cin)
+                f = scaled(op.filters, c.width)
+                if isinstance(op, Conv5x5) and c.factorize_5x5 and c.kernel_5x5 == 5:
+                    m5 = scaled(op.mid, c.width) if op.mid else middle_width(c.factorize_mid, r, f)
+                    convs = [(3, r, m5, 1), (3, m5, f, op.stride)]  # only stride-1 convs are split
+                else:
+                    convs = [(c.kernel_5x5 if isinstance(op, Conv5x5) else kernel2(op.kernel)[0], r, f, op.stride)]
+                out += [{"module": name, "branch": f"b{i}", "label": br.label, "k": k, "r": a, "f": b,
+                         "m": middle_width(c.factorize_mid, a, b), "factorized": bool(c.factorize_nxn)}
+                        for k, a, b, stride in convs if k > 1 and stride == 1]
+    return out

@@ -17,7 +17,9 @@ __all__ = [
     "CLASS_NAMES",
     "Shapes",
     "ShapesConfig",
+    "folder_classes",
     "folder_dataset",
+    "train_root",
     "make_shapes",
     "train_val_split",
 ]
@@ -30,6 +32,22 @@ _LAYOUT = (
     "Expected layout: <path>/<class_name>/<image files>, with one sub-folder per "
     "class (at least 2), e.g. imagenette/n01440764/*.JPEG"
 )
+
+
+def train_root(path) -> Path:
+    """The folder that holds the class sub-folders for training: `path/train` when `path` has
+    train/ and val/ sub-folders (Imagenette's layout), else `path`."""
+    root = Path(os.fspath(path)).expanduser()
+    return root / "train" if (root / "train").is_dir() and (root / "val").is_dir() else root
+
+
+def folder_classes(path) -> list[str]:
+    """The class sub-folders of an image folder (of its train/ when it has train/ and val/)."""
+    root = train_root(path)
+    if not root.is_dir():
+        raise ValueError(f"Image folder does not exist: give a folder with one sub-folder per class "
+                         f"(or train/ and val/ folders of those). Received: {str(path)!r}")
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 def folder_dataset(path, *, image_size: int, batch_size: int = 32,

@@ -323,7 +323,15 @@ def preprocess(image, size: int | tuple[int, int], *, resize: str = "crop",
         left, top = (new_w - width) // 2, (new_h - height) // 2
         out = scaled.crop((left, top, left + width, top + height))
     crop = np.ascontiguousarray(np.asarray(out, dtype=np.uint8))
-    x = crop.astype(np.float32)  # a new array: normalised in place (the same arithmetic, fewer copies)
+    return crop, normalize_array(crop[np.newaxis], normalization)
+
+
+def normalize_array(images: np.ndarray, normalization: str = "tf") -> np.ndarray:
+    """uint8 RGB images (..., H, W, 3) -> float32 normalised as `preprocess` does."""
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of "
+                         f"{', '.join(map(repr, NORMALIZATIONS))}. Received: {normalization!r}")
+    x = np.asarray(images).astype(np.float32)  # a new array: normalised in place (same arithmetic, fewer copies)
     if normalization == "tf":
         x /= np.float32(127.5)
         x -= np.float32(1.0)
@@ -335,7 +343,7 @@ def preprocess(image, size: int | tuple[int, int], *, resize: str = "crop",
         x = x[..., ::-1] - _CAFFE_MEAN_BGR
     else:
         x /= np.float32(255.0)
-    return crop, np.ascontiguousarray(x[np.newaxis], dtype=np.float32)
+    return np.ascontiguousarray(x, dtype=np.float32)
 
 
 def _target_size(size) -> tuple[int, int]:

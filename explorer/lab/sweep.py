@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import gc
 import hashlib
 import importlib
 import json
-import math
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
-from explorer.lab.train import Progress, TrainConfig
+from explorer.lab.config import TrainConfig
+from explorer.lab.recipe import Progress
 
 # the module (the package's `train` attribute is the function of the same name)
 _train_mod = importlib.import_module("explorer.lab.train")
@@ -65,25 +64,51 @@ def toggle_grid(variant: str, toggles: Iterable, base_choices: Optional[dict] = 
     return grid
 
 
-def configs(variant: str, grid: Sequence[dict], seeds: Iterable[int], base: TrainConfig
-            ) -> list[tuple[dict, TrainConfig]]:
+def configs(variant: str, grid: Sequence[dict], seeds: Iterable[int], base: TrainConfig,
+            lrs: Optional[Sequence[float]] = None) -> list[tuple[dict, TrainConfig]]:
     """(change, config) for every run, seed-major (every configuration for the first seed, then the
-    next seed...), so a partial sweep has whole seeds. Raises ValueError before any training when
-    a combination cannot be built. Duplicate runs are dropped."""
+    next seed...), so a partial sweep has whole seeds; with `lrs`, one run per learning rate too.
+    Raises ValueError before any training when a combination cannot be built. Duplicate runs are
+    dropped."""
     out, seen = [], set()
     base_choices = dict(base.choices)
     for seed in seeds:
         for change in grid:
-            cfg = dataclasses.replace(base, variant=variant, choices={**base_choices, **change}, seed=int(seed))
-            try:
-                cfg.resolved_choices()
-            except ValueError as e:
-                raise ValueError(f"sweep configuration {label(change)!r} cannot be built: {e}") from None
-            rid = run_id(cfg)
-            if rid not in seen:
-                seen.add(rid)
-                out.append((dict(change), cfg))
+            for lr in (lrs or [base.learning_rate]):
+                cfg = dataclasses.replace(base, variant=variant, choices={**base_choices, **change}, seed=int(seed),
+                                          learning_rate=float(lr))
+                try:
+                    cfg.resolved_choices()
+                except ValueError as e:
+                    raise ValueError(f"sweep configuration {label(change)!r} cannot be built: {e}") from None
+                rid = run_id(cfg)
+                if rid not in seen:
+                    seen.add(rid)
+                    out.append((dict(change), cfg))
     return out
+
+
+def check_lrs(lrs, base: TrainConfig) -> tuple[float, ...]:
+    """A learning-rate grid as a tuple of floats; ValueError when it cannot be used."""
+    lrs = tuple(float(v) for v in lrs)
+    if not lrs or any(not v > 0 for v in lrs) or len(set(lrs)) != len(lrs):
+        raise ValueError(f"learning rates must be distinct positive numbers. Received: {list(lrs)!r}")
+    if len(lrs) > 1 and base.n_tune < 1:
+        raise ValueError(f"choosing among learning rates needs a validation split held out of the training "
+                         f"images (n_tune > 0, --n-tune); the held-out set never chooses anything. "
+                         f"Received: n_tune={base.n_tune}, learning rates {list(lrs)!r}")
+    return lrs
+
+
+def choose_lr(records: Sequence[dict]) -> Optional[float]:
+    """The learning rate whose run has the best final accuracy on the validation split (ties: the
+    lower validation loss, then the lower rate); None when no record has a validation accuracy."""
+    scored = [r for r in records if r["metrics"].get("tune_accuracy") is not None]
+    if not scored:
+        return None
+    best = max(scored, key=lambda r: (r["metrics"]["tune_accuracy"], -(r["metrics"].get("tune_loss") or 0.0),
+                                      -r["config"]["learning_rate"]))
+    return float(best["config"]["learning_rate"])
 
 
 # --------------------------------------------------------------------------- results file
@@ -135,9 +160,10 @@ def append_record(path, record: dict) -> None:
         os.fsync(f.fileno())
 
 
-def _record(change: dict, config: TrainConfig, result: dict) -> dict:
-    metrics_keys = ("accuracy", "aux_accuracy", "loss", "aux_loss", "train_loss", "chance", "params",
-                    "trainable_params", "macs", "loss_weights", "wall_s", "train_s", "data_s")
+def _record(change: dict, config: TrainConfig, result: dict, protocol: Optional[dict] = None) -> dict:
+    metrics_keys = ("accuracy", "aux_accuracy", "loss", "aux_loss", "tune_accuracy", "tune_loss",
+                    "accuracy_moving_stats", "train_loss", "curves", "steps_per_epoch", "chance", "params",
+                    "trainable_params", "macs", "loss_weights", "wall_s", "train_s", "eval_s", "data_s")
     return {
         "format": RECORD_FORMAT,
         "id": run_id(config),
@@ -147,8 +173,11 @@ def _record(change: dict, config: TrainConfig, result: dict) -> dict:
         "change": change,
         "choices": dict(config.to_dict()["choices"]),
         "seed": config.seed,
+        "learning_rate": config.learning_rate,
+        "protocol": protocol or {},
         "config": config.to_dict(),
         "metrics": {k: result[k] for k in metrics_keys if k in result},
+        "data_source": result.get("data_source"),
         "resolved_choices": result.get("resolved_choices"),
         "backend": result.get("backend"),
         "device": result.get("device"),
@@ -166,113 +195,86 @@ class SweepReport:
     ran: list  # ids trained now
     skipped: list  # ids already in the file
     path: str = ""
+    chosen_lr: dict = field(default_factory=dict)  # configuration label -> chosen learning rate
+
+
+def _run_stage(runs, done: dict, path: Path, fn, engine, report, protocol, counter: list) -> list:
+    """Train the runs of `runs` not in `done` on `engine`, appending each record as it arrives.
+    counter = [runs finished so far, runs to do in all] (for the progress fraction). The file is
+    read again first: another process appending to it (a second sweep) is not repeated."""
+    done.update({r["id"]: r for r in load_results(path)})
+    todo = [(ch, cfg) for ch, cfg in runs if run_id(cfg) not in done]
+    ran = []
+    if not todo:
+        return ran
+    labels = [f"{label(ch)}, seed {cfg.seed}, lr {cfg.learning_rate:g}" for ch, cfg in todo]
+    start, total = counter[0], max(counter[1], 1)
+
+    def inner(f, msg):
+        report(min((start + f * len(todo)) / total, 1.0), msg)
+
+    for k, result in engine.run([cfg for _, cfg in todo], fn, inner, labels):
+        change, cfg = todo[k]
+        rec = _record(change, cfg, result, protocol)
+        append_record(path, rec)
+        done[rec["id"]] = rec
+        ran.append(rec["id"])
+        counter[0] += 1
+    return ran
 
 
 def run_sweep(variant: str, grid: Sequence[dict], seeds: Iterable[int], base: TrainConfig, out_path,
-              progress: Optional[Progress] = None, *, train_fn: Optional[Callable] = None) -> SweepReport:
+              progress: Optional[Progress] = None, *, lrs: Optional[Sequence[float]] = None, engine=None,
+              train_fn: Optional[Callable] = None) -> SweepReport:
     """Train every (grid entry x seed) not already in `out_path`, appending one line per run.
 
     grid:     choice changes against `base.choices` ({} = the baseline).
-    progress: progress(fraction of the whole sweep, message), fraction counting only the runs to do.
+    lrs:      a learning-rate grid. Each configuration is trained at every rate on the first seed;
+              the rate with the best accuracy on the validation split (`base.n_tune` images held
+              out of the training images) is chosen per configuration, and the other seeds run at
+              that rate only. None: every run at `base.learning_rate`.
+    progress: progress(fraction of the whole sweep, message).
+    engine:   where the trials run (`explorer.lab.engines`: LocalEngine (default) or RayEngine).
+              One after another (local), each configuration is finished - its rates, then its
+              seeds - before the next, so an interrupted sweep has whole configurations; on a
+              parallel engine (Ray) every first-seed trial is submitted at once, then the seeds.
     train_fn: the training function (default `explorer.lab.train.train`); tests swap it.
     An exception in a run propagates; the runs finished before it are already in the file.
     """
-    runs = configs(variant, grid, seeds, base)
+    from explorer.lab.engines import LocalEngine
+
+    seeds = [int(s) for s in seeds]
+    lrs = check_lrs(lrs, base) if lrs else None
+    engine = engine or LocalEngine()
+    fn = train_fn or _train_mod.train
+    report = progress or (lambda f, m: None)
     p = Path(out_path)
     _repair_tail(p)
     done = {r["id"]: r for r in load_results(p)}
-    todo = [(ch, cfg) for ch, cfg in runs if run_id(cfg) not in done]
-    report = progress or (lambda f, m: None)
-    fn = train_fn or _train_mod.train
-    records, ran = [], []
-    skipped = [run_id(cfg) for _, cfg in runs if run_id(cfg) in done]
-    if not todo:
-        report(1.0, f"all {len(runs)} runs already in {p}")
-    k = 0
-    for change, cfg in runs:
-        rid = run_id(cfg)
-        if rid in done:
-            records.append(done[rid])
+    protocol = {"lr_grid": list(lrs), "select_seed": seeds[0]} if lrs else {}
+    first_seeds = seeds[:1] if lrs else seeds
+    counter = [0, sum(run_id(c) not in done for _, c in configs(variant, grid, first_seeds, base, lrs))
+               + (len(grid) * (len(seeds) - 1) if lrs else 0)]
+    parts = [list(grid)] if getattr(engine, "parallel", False) or not lrs else [[ch] for ch in grid]
+    runs, chosen, ran = [], {}, []
+    for part in parts:
+        first = configs(variant, part, first_seeds, base, lrs)
+        ran += _run_stage(first, done, p, fn, engine, report, protocol, counter)
+        runs += first
+        if not lrs:
             continue
-        name = f"run {k + 1}/{len(todo)}: {label(change)}, seed {cfg.seed}"
-
-        def inner(f, msg, _k=k, _name=name):
-            report((_k + min(max(f, 0.0), 1.0)) / len(todo), f"{_name}: {msg}")
-
-        gc.collect()  # the last run's model; never keras.backend.clear_session(): the app's models live on
-        result = fn(cfg, progress=inner)
-        rec = _record(change, cfg, result)
-        append_record(p, rec)
-        records.append(rec)
-        ran.append(rid)
-        done[rid] = rec
-        k += 1
-    return SweepReport(records=records, ran=ran, skipped=skipped, path=str(p))
-
-
-# --------------------------------------------------------------------------- summaries
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    n = len(values)
-    if n == 0:
-        return math.nan, math.nan
-    mean = sum(values) / n
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
-    return mean, std
-
-
-def summarize(records: Sequence[dict]) -> list[dict]:
-    """One row per configuration (records that differ only in seed): n seeds, accuracy mean / std
-    (sample std, n-1), min / max, aux head accuracy means, params, MACs, mean wall time, and the
-    change in mean accuracy against the baseline of the same sweep settings."""
-    groups: dict = {}
-    for r in records:
-        cfg = dict(r.get("config", {}))
-        cfg.pop("seed", None)
-        key = json.dumps(cfg, sort_keys=True, default=str)
-        groups.setdefault(key, []).append(r)
-    rows = []
-    for key, rs in groups.items():
-        accs = [r["metrics"]["accuracy"] for r in rs]
-        mean, std = _mean_std(accs)
-        aux = [r["metrics"].get("aux_accuracy") or [] for r in rs]
-        n_aux = min(len(a) for a in aux) if aux else 0
-        m0 = rs[0]["metrics"]
-        rows.append({
-            "label": rs[0].get("label", "?"),
-            "variant": rs[0].get("variant"),
-            "change": rs[0].get("change", {}),
-            "n_seeds": len(rs),
-            "seeds": sorted(r.get("seed") for r in rs),
-            "accuracy_mean": mean,
-            "accuracy_std": std,
-            "accuracy_min": min(accs),
-            "accuracy_max": max(accs),
-            "aux_accuracy_mean": [_mean_std([a[i] for a in aux])[0] for i in range(n_aux)],
-            "params": m0.get("params"),
-            "macs": m0.get("macs"),
-            "wall_s_mean": _mean_std([r["metrics"].get("wall_s", math.nan) for r in rs])[0],
-            "chance": m0.get("chance"),
-            "device": rs[-1].get("device"),
-            "backend": rs[-1].get("backend"),
-            "_settings": _settings_key(rs[0]),
-        })
-    base = {row["_settings"]: row for row in rows if row["label"] == "baseline"}
-    for row in rows:
-        b = base.get(row["_settings"])
-        row["delta_vs_baseline"] = row["accuracy_mean"] - b["accuracy_mean"] if b else None
-        del row["_settings"]
-    return rows
-
-
-def _settings_key(rec: dict) -> str:
-    """The sweep settings apart from the choice change and the seed (which baseline applies)."""
-    cfg = dict(rec.get("config", {}))
-    cfg.pop("seed", None)
-    choices = dict(cfg.pop("choices", {}) or {})
-    for k in rec.get("change", {}) or {}:
-        choices.pop(k, None)
-    cfg["choices"] = choices
-    return json.dumps([rec.get("variant"), cfg], sort_keys=True, default=str)
+        later = []
+        for change in part:
+            chosen[label(change)] = choose_lr([done[run_id(c)] for ch, c in first if ch == change and run_id(c) in done])
+            later += configs(variant, [change], seeds[1:], dataclasses.replace(base, learning_rate=chosen[label(change)]))
+        counter[1] -= sum(run_id(c) in done for _, c in later)  # already in the file: not to do
+        ran += _run_stage(later, done, p, fn, engine, report, protocol, counter)
+        runs += later
+    if not ran:
+        report(1.0, f"all {len(runs)} runs already in {p}")
+    ids = [run_id(c) for _, c in runs]
+    return SweepReport(records=[done[i] for i in ids], ran=ran, skipped=[i for i in ids if i not in ran],
+                       path=str(p), chosen_lr=chosen)
 
 
 # --------------------------------------------------------------------------- the shipped sweep
@@ -288,6 +290,7 @@ class ShippedSweep:
     out: str
     command: str
     description: str = ""
+    lrs: tuple = ()  # the learning-rate grid (chosen per configuration on the first seed)
 
     @property
     def changes(self) -> list[dict]:
@@ -300,7 +303,7 @@ class ShippedSweep:
 
     def run(self, out_path=None, progress: Optional[Progress] = None, **kw) -> SweepReport:
         return run_sweep(self.variant, self.changes, self.seeds, self.base, out_path or self.path,
-                         progress, **kw)
+                         progress, lrs=self.lrs or None, **kw)
 
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "ablation"
@@ -308,17 +311,21 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets" / "ablation"
 SHIPPED = ShippedSweep(
     name="shipped",
     variant="googlenet",
-    grid=((), (("reduce_1x1", False),), (("aux_heads", True),), (("batch_norm", True),),
-          (("factorize_5x5", True),)),
+    grid=((), (("batch_norm", True),), (("aux_heads", True),), (("factorize_5x5", True),),
+          (("reduce_1x1", False),)),
     seeds=(0, 1, 2),
-    base=TrainConfig(variant="googlenet", choices={"width": 0.25}, n_train=3000, n_val=1000,
-                     image_size=72, epochs=8, batch_size=64, optimizer="adam", learning_rate=3e-4,
-                     schedule="constant"),
+    base=TrainConfig(variant="googlenet", choices={"width": 0.25}, n_train=3500, n_tune=500, n_val=1000,
+                     image_size=72, epochs=8, batch_size=64, optimizer="adam", learning_rate=1e-3,
+                     schedule="constant", bn_stats="reestimate"),
+    lrs=(3e-4, 1e-3, 3e-3),
     out="assets/ablation/googlenet_shapes.jsonl",
     command="python -m explorer ablate --preset shipped",
     description="GoogLeNet (paper defaults: no BN, LRN, 5x5 kernels) at width 0.25 and 72x72 input, "
-                "3000 training / 1000 held-out shapes images (6 classes), 8 epochs of Adam at 3e-4, "
-                "batch 64; baseline and one change at a time, seeds 0, 1, 2.",
+                "trained on 3000 shapes images (6 classes) for 8 epochs of Adam, batch 64 (376 steps); "
+                "500 more training images are the validation split that picks each configuration's "
+                "learning rate among 3e-4, 1e-3 and 3e-3 on seed 0, then seeds 1 and 2 run at that rate; "
+                "accuracy on 1000 held-out images, with batch-norm statistics re-estimated on training "
+                "images before every evaluation; baseline and one change at a time.",
 )
 
 PRESETS = {"shipped": SHIPPED}

@@ -10,8 +10,9 @@ whose name and shape do not change under a toggle gets the same weights with it 
 (toggling the aux heads leaves the trunk identical).
 
 `build_graph` exposes the wiring for models that share a built model's layers: `reuse` takes
-every layer from an existing model by name (shared weights, nothing new to train), and `tap`
-may rewrite each branch's output before its module concatenates it (branch gates, probes).
+every layer from an existing model by name (shared weights, nothing new to train), `tap`
+may rewrite each branch's output before its module concatenates it (branch gates, probes), and
+`tap_out` each module's output before the next module (and any aux head) reads it.
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ BN_EPSILON = 1e-3  # keras.applications / TF-slim
 
 # tap(module name, branch key, tensor) -> tensor, applied to each branch output of a branched module
 Tap = Callable[[str, str, object], object]
+# tap_out(module name, tensor) -> tensor, applied to each module's output
+TapOut = Callable[[str, object], object]
 
 
 def layer_seed(variant: str, seed: int, layer: str) -> int:
@@ -127,12 +130,14 @@ class _Graph:
 
 
 def build_graph(net: Net, x, *, seed: int = 0, reuse=None, tap: Optional[Tap] = None,
-                initialize: bool = True) -> tuple[list, dict]:
+                tap_out: Optional[TapOut] = None, initialize: bool = True) -> tuple[list, dict]:
     """Wire `net` on the input tensor `x`: (outputs [main head, aux heads...], {module: output})."""
     g = _Graph(net.variant, seed, reuse, tap, initialize)
     after = {}
     for m in net.modules:
         x = g.module(m, x)
+        if tap_out is not None:
+            x = tap_out(m.name, x)
         after[m.name] = x
     outputs = [g.units(net.head.units, x)] + [g.units(a.units, after[a.after]) for a in net.aux]
     return outputs, after

@@ -312,8 +312,12 @@ PUBLISHED = {
     },
     "factorize_5x5": {
         "published": "Two stacked 3x3 convolutions instead of a 5x5: the same receptive field for 28% "
-                     "fewer operations ((9 + 9) / 25). No accuracy ablation of this change alone is "
-                     "published; it is part of the Inception-v2/v3 design (BN-Inception already uses it).",
+                     "fewer operations ((9 + 9) / 25) when input, middle and output widths are equal "
+                     "(the paper's setting). With widths r -> m -> f the pair has 9 m (r + f) weights "
+                     "against 25 r f, so the saving depends on the widths: the paper's m = sqrt(r f) saves "
+                     "for 0.18 r < f < 5.5 r, m = f only while f < 1.78 r (the Design costs page computes it "
+                     "for each configuration). No accuracy ablation of this change alone is published; it "
+                     "is part of the Inception-v2/v3 design (BN-Inception already uses it).",
         "source": f"{ARXIV_V3_CITE}, sec. 3.1",
     },
 }

@@ -4,6 +4,7 @@ cache (`st.cache_data`, keyed by the store's model token and the image digest), 
 and the device. The Keras work itself is in `explorer`."""
 from __future__ import annotations
 
+import collections
 import dataclasses
 from pathlib import Path
 
@@ -143,3 +144,39 @@ def activations(_model, token: str, digest: str, resize: str, _image):
     preds = explorer.predict(_model, _image, top=5, activations=acts)
     maps = {m: {k: np.asarray(a, dtype=np.float16) for k, a in parts.items()} for m, parts in acts.maps.items()}
     return dataclasses.replace(acts, maps=maps), preds
+
+
+# --------------------------------------------------------------------------- explanations
+@st.cache_data(show_spinner=False, max_entries=32)
+def gradcam(_model, token: str, digest: str, resize: str, module: str, head: str, cls: int, off: tuple, _image):
+    """`explorer.branch_gradcam` for one (model, image, module, head, class, branches off)."""
+    return explorer.branch_gradcam(_model, _image, module, head=head, class_index=cls, zeroed=off, resize=resize)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _knockouts() -> dict:
+    """Knock-out results shared by every session: at most KNOCKOUTS entries, oldest dropped first
+    (not st.cache_data: the sweep drives a progress bar, which st.cache_data would try to replay)."""
+    return collections.OrderedDict()
+
+
+KNOCKOUTS = 8
+
+
+def knockout(model, token: str, digest: str, resize: str, head: str, cls: int, image, progress=None):
+    """`explorer.knockout` of every branch for one (model, image, head, class), computed once;
+    `progress(done, total)` is called while it runs."""
+    store, key = _knockouts(), (token, digest, resize, head, cls)
+    if key not in store:
+        store[key] = explorer.knockout(model, image, head=head, class_index=cls, resize=resize, progress=progress)
+        while len(store) > KNOCKOUTS:
+            store.popitem(last=False)
+    return store[key]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def predict_gated(_model, token: str, digest: str, resize: str, off: tuple, _image) -> dict:
+    """Top-5 of every head with the branches in `off` switched off (and intact, side by side)."""
+    from explorer.explain import predict_gated as run
+
+    return run(_model, _image, zeroed=off, resize=resize)

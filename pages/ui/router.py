@@ -37,6 +37,7 @@ PAGES = (
             "any variant, module by module, with its branches"),
     PageDef("activations", "Activations", ":material/visibility:",
             "what each branch sees in a photo, and the predictions"),
+    PageDef("explain", "Explain", ":material/psychology_alt:", "what each branch contributes to a prediction"),
     PageDef("design_costs", "Design costs", ":material/balance:",
             "what each design choice costs in parameters and compute"),
     PageDef("accuracy", "Accuracy", ":material/leaderboard:",

@@ -34,6 +34,12 @@ ALL_CHOICES = MAIN_CHOICES + MORE_CHOICES
 PAGE_KEYS = {"module": str, "branch": str, "channel": int, "sample": str, "color_by": str}
 
 
+# Explain: the head ("classifier": `head` is a design choice), class, branches off, knock-out
+# settings, the unit picked on a map, feature visualisation; the photo's fit (on/off flags as 1 / 0)
+PAGE_KEYS.update({"classifier": str, "cls": int, "off": str, "ko": int, "ko_measure": str, "ko_kind": str,
+                  "row": int, "col": int, "vis": int, "steps": int, "vis_size": int, "resize": str})
+
+
 @dataclasses.dataclass(frozen=True)
 class View:
     """What the sidebar says: the variant, its validated choices (None when they cannot be built,
@@ -281,7 +287,7 @@ def view_params(page_keys: tuple[str, ...] = ()) -> dict:
     for key in page_keys:
         value = st.session_state.get(key, kept.get(key))
         if value is not None:
-            out[key] = str(value)
+            out[key] = str(int(value)) if isinstance(value, bool) else str(value)
     return out
 
 
