@@ -161,6 +161,8 @@ def render(view: state.View) -> None:
                                            heads=weights.heads if weights else _("main head")), icon="✅")
     with st.spinner("Running the image through the network (one forward pass for every branch)…"):
         acts, preds = models.activations(entry.model, entry.token, digest, resize, image)
+    if acts.fallback:  # the GPU ran out of memory: this image ran on the CPU
+        st.warning(_(acts.fallback), icon=":material/memory:")
     cost = explorer.cost(view.variant, **view.kwargs)
     left, right = st.columns([1, 3], gap="medium")
     with left:

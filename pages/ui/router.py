@@ -68,3 +68,4 @@ def main() -> None:
     state.sync_from_url()
     st.session_state["_view"] = sidebar.render_sidebar()
     current.run()
+    sidebar.render_device()
