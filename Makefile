@@ -7,6 +7,13 @@ RAY_STAMP := $(VENV)/.installed-ray-$(shell cksum requirements-ray.txt | cut -d'
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 
+# `make run` on Linux with an NVIDIA driver (nvidia-smi on PATH) installs TensorFlow's CUDA build
+# (tensorflow[and-cuda], same version range) and runs on the GPU; `make run CPU=1` keeps the CPU.
+# `make test` always uses the CPU build, as CI does.
+TF_RANGE := $(shell sed -n 's/^tensorflow\([<>=!~].*\)/\1/p' requirements.txt)
+GPU := $(if $(CPU),,$(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo 1))
+CUDA_STAMP := $(VENV)/.cuda-$(shell cksum requirements.txt | cut -d' ' -f1)
+
 .PHONY: run test bench install ray browser i18n clean
 
 $(STAMP): requirements.txt
@@ -18,6 +25,12 @@ $(STAMP): requirements.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+$(CUDA_STAMP): $(STAMP)
+	@echo "NVIDIA GPU found (nvidia-smi): installing tensorflow[and-cuda] (make run CPU=1 skips this)"
+	$(BIN)/python -m pip install --quiet "tensorflow[and-cuda]$(TF_RANGE)"
+	@rm -f $(VENV)/.cuda-*
+	@touch $(CUDA_STAMP)
 
 # The optional Ray engine of the ablation lab: `make test` installs it so its test runs in CI.
 $(RAY_STAMP): requirements-ray.txt $(STAMP)
@@ -43,8 +56,8 @@ browser:
 i18n: install
 	$(BIN)/python -m tools.i18n update
 
-run: install
-	$(BIN)/streamlit run streamlit_app.py
+run: install $(if $(GPU),$(CUDA_STAMP))
+	$(if $(CPU),CUDA_VISIBLE_DEVICES=) $(BIN)/streamlit run streamlit_app.py
 
 test: install ray browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q

@@ -36,8 +36,8 @@ def parse(argv=None) -> Config:
     p.add_argument("--lru", type=int, help="models the simulated app keeps in the memory section (default 3)")
     p.add_argument("--no-fresh-process", action="store_true",
                    help="skip the cold start of each variant in its own interpreter")
-    p.add_argument("--no-probe-fix-whatif", action="store_true",
-                   help="skip the second memory run with the recommended probe-cache fix patched in")
+    p.add_argument("--no-app-whatif", action="store_true",
+                   help="skip the app run with Streamlit's per-rerun keras clear_session left on")
     p.add_argument("--peak-n", type=int, help="matrix side for the peak (default 2048 CPU, 8192 GPU)")
     p.add_argument("--max-minutes", type=float,
                    help="time budget: sections and variants not started by then are skipped (noted)")
@@ -67,7 +67,7 @@ def parse(argv=None) -> Config:
     if a.repeats is not None:
         kw["max_repeats"] = max(a.repeats, 3)
     kw["jit"] = a.jit
-    kw["probe_fix_whatif"] = not a.no_probe_fix_whatif
+    kw["app_whatif"] = not a.no_app_whatif
     if a.no_fresh_process:
         kw["fresh_process"] = False
     if a.out is not None:

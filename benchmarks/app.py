@@ -83,7 +83,7 @@ def _maps_rendered(at) -> int:
 
 
 AS_SHIPPED = "as shipped"
-WHATIF = "what-if: no clear_session after each rerun"
+WHATIF = "what-if: Streamlit clears Keras after each rerun"
 
 
 def _measure(AppTest, app_file: Path, rel: str, variant: str, uploads: list[bytes], mode: str) -> dict:
@@ -123,18 +123,6 @@ def _measure(AppTest, app_file: Path, rel: str, variant: str, uploads: list[byte
             "note": "" if elements else "no image/chart element found after the upload"}
 
 
-def _app_keeps_keras_state() -> bool | None:
-    """Whether the app (once run) switched off Streamlit's per-rerun clear_session itself (the fix
-    now in pages/ui/keras_state.py); then the what-if rows would
-    measure what ships and are left out."""
-    try:
-        from streamlit.runtime.scriptrunner import script_runner as sr
-    except ImportError:
-        return None
-    hook = getattr(sr, "_clean_problem_modules", None)
-    return hook is not None and getattr(hook, "__module__", "") != sr.__name__
-
-
 def run(cfg: Config, *, whatif: bool = True) -> dict:
     root = Path(cfg.app_root or machine.ROOT)
     app_file = root / "streamlit_app.py"
@@ -150,14 +138,12 @@ def run(cfg: Config, *, whatif: bool = True) -> dict:
     rel = page.relative_to(root).as_posix()
     uploads = _images(1 + cfg.app_repeats)
     rows = [_measure(AppTest, app_file, rel, v, uploads, AS_SHIPPED) for v in cfg.app_variants]
-    app_keeps_state = _app_keeps_keras_state()
-    if whatif and not app_keeps_state:
-        from benchmarks.whatif import keep_keras_state
+    if whatif and cfg.app_whatif:
+        from benchmarks.whatif import streamlit_clears_keras
 
-        with keep_keras_state() as patched:
+        with streamlit_clears_keras() as patched:
             if patched:
                 rows += [_measure(AppTest, app_file, rel, v, uploads, WHATIF) for v in cfg.app_variants]
     ok = [r for r in rows if r["status"] == "ok"]
     return {"status": "ok" if ok else "skipped", "page": rel, "driver": "streamlit AppTest", "rows": rows,
-            "app_keeps_keras_state": app_keeps_state,
             "note": "" if ok else "; ".join(r.get("note", "") for r in rows)}

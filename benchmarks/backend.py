@@ -40,62 +40,43 @@ def xla_default(model) -> bool | None:
 
 def forward_functions(model, *, jit: bool = False) -> dict[str, Callable[[np.ndarray], list]]:
     """Ways to run `model` on a float32 batch, each returning host numpy arrays (so a call includes
-    the device->host copy, as in the app). Keys are stable labels:
+    the device->host transfer, as in the app). Keys are stable labels:
 
     - "predict_on_batch": Keras's own compiled predict function (one per model, any backend).
-    - "compiled": one directly compiled function per model: tf.function (TensorFlow), jax.jit over
-      `stateless_call` (JAX), eager under no_grad (torch, which has no graph compiler by default).
+    - "compiled": the library's one compiled call (`explorer.nn.compiled.CompiledCall`, what the
+      probe runs): tf.function (TensorFlow), jax.jit over `stateless_call` with one
+      `jax.device_get` (JAX), eager under no_grad (torch); outputs wrapped without copies.
     - "xla" (only with jit=True): tf.function(jit_compile=True) (TensorFlow) or torch.compile
       (torch). JAX's "compiled" is already XLA.
     """
+    from explorer.nn.compiled import CompiledCall
+
     fns: dict[str, Callable] = {
-        "predict_on_batch": lambda x: [np.asarray(o) for o in _flat(model.predict_on_batch(x))]}
+        "predict_on_batch": lambda x: [np.asarray(o) for o in _flat(model.predict_on_batch(x))],
+        "compiled": CompiledCall(model)}
     backend = name()
-    if backend == "tensorflow":
+    if jit and backend == "tensorflow":
         import tensorflow as tf
 
-        def tf_fn(jit_compile: bool):
-            f = tf.function(lambda x: model(x, training=False), jit_compile=jit_compile,
-                            reduce_retracing=True, autograph=False)
-            return lambda x: [o.numpy() for o in _flat(f(tf.convert_to_tensor(x)))]
-
-        fns["compiled"] = tf_fn(False)
-        if jit:
-            fns["xla"] = tf_fn(True)
-    elif backend == "jax":
-        import jax
-        import jax.numpy as jnp
-
-        # Own copies of the weights: Keras's JAX predict function donates the variables' buffers
-        # (they are replaced on every predict_on_batch call), so references to them go stale.
-        trainable = [jnp.array(v.value, copy=True) for v in model.trainable_variables]
-        non_trainable = [jnp.array(v.value, copy=True) for v in model.non_trainable_variables]
-
-        @jax.jit
-        def f(tv, ntv, x):
-            outputs, _ = model.stateless_call(tv, ntv, x, training=False)
-            return outputs
-
-        fns["compiled"] = lambda x: [np.asarray(o) for o in _flat(f(trainable, non_trainable, x))]
-    elif backend == "torch":
+        f = tf.function(lambda x: model(x, training=False), jit_compile=True, reduce_retracing=True,
+                        autograph=False)
+        fns["xla"] = lambda x: [np.asarray(o) for o in _flat(f(tf.convert_to_tensor(x)))]
+    elif jit and backend == "torch":
         import torch
 
-        def eager(x, m=model):
-            with torch.no_grad():
-                return [to_numpy(o) for o in _flat(m(x, training=False))]
+        compiled = torch.compile(model)
 
-        fns["compiled"] = eager
-        if jit:
-            compiled = torch.compile(model)
-            fns["xla"] = lambda x: eager(x, compiled)
-    else:  # numpy or an unknown backend: plain call
-        fns["compiled"] = lambda x: [to_numpy(o) for o in _flat(model(x, training=False))]
+        def run(x):
+            with torch.no_grad():
+                return [to_numpy(o) for o in _flat(compiled(x, training=False))]
+
+        fns["xla"] = run
     return fns
 
 
 FUNCTION_LABELS = {
-    "tensorflow": {"compiled": "tf.function", "xla": "tf.function(jit_compile=True)"},
-    "jax": {"compiled": "jax.jit(stateless_call)"},
+    "tensorflow": {"compiled": "tf.function, no copies", "xla": "tf.function(jit_compile=True)"},
+    "jax": {"compiled": "jax.jit(stateless_call), one device_get"},
     "torch": {"compiled": "eager, no_grad", "xla": "torch.compile"},
 }
 

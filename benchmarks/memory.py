@@ -35,8 +35,7 @@ def switch_sequence(variants: list[str], switches: int, lru: int) -> list[str]:
     return seq[:switches] if switches < len(seq) else seq
 
 
-def run(variants: list[str], *, switches: int, baseline: int | None, lru: int, input_size: int | None,
-        probe_fix: bool = False) -> dict:
+def run(variants: list[str], *, switches: int, baseline: int | None, lru: int, input_size: int | None) -> dict:
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     import keras
     import numpy as np
@@ -46,10 +45,6 @@ def run(variants: list[str], *, switches: int, baseline: int | None, lru: int, i
     from benchmarks.sections import sample_image
     from explorer.inference.probe import branch_activations
 
-    if probe_fix:
-        from benchmarks.whatif import probe_weakref
-
-        probe_weakref()
     dev = backend.device()
     image = sample_image()
     kw = {"input_size": input_size} if input_size else {}
@@ -104,7 +99,7 @@ def run(variants: list[str], *, switches: int, baseline: int | None, lru: int, i
     e = rows[-1]
     growth = (e["rss_mib"] - b["rss_mib"]) / b["rss_mib"]
     return {
-        "device": dev, "probe_fix": probe_fix, "lru": lru, "sequence": seq,
+        "device": dev, "lru": lru, "sequence": seq,
         "start_rss_mib": machine.mib(start_rss), "per_variant": per_variant, "switches": rows,
         "baseline_switch": b["switch"], "final_switch": e["switch"],
         "rss_baseline_mib": b["rss_mib"], "rss_final_mib": e["rss_mib"], "growth": growth,
@@ -116,7 +111,7 @@ def run(variants: list[str], *, switches: int, baseline: int | None, lru: int, i
     }
 
 
-def run_subprocess(cfg: Config, *, probe_fix: bool = False, timeout: float = 1800) -> dict:
+def run_subprocess(cfg: Config, *, timeout: float = 1800) -> dict:
     """`run` in a fresh interpreter with the same backend and environment."""
     import time
 
@@ -131,8 +126,6 @@ def run_subprocess(cfg: Config, *, probe_fix: bool = False, timeout: float = 180
             cmd += ["--baseline", str(cfg.switch_baseline)]
         if cfg.input_size:
             cmd += ["--input-size", str(cfg.input_size)]
-        if probe_fix:
-            cmd += ["--probe-fix"]
         env = dict(os.environ)
         env.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -151,13 +144,10 @@ def main(argv=None) -> int:
     p.add_argument("--baseline", type=int, default=None)
     p.add_argument("--lru", type=int, default=3)
     p.add_argument("--input-size", type=int, default=None)
-    p.add_argument("--probe-fix", action="store_true",
-                   help="what-if: patch explorer.probe so a Probe holds its model weakly (the fix "
-                        "recommended in docs/performance.md)")
     p.add_argument("--out", type=Path, default=None)
     a = p.parse_args(argv)
     result = run(a.variants.split(","), switches=a.switches, baseline=a.baseline, lru=a.lru,
-                 input_size=a.input_size, probe_fix=a.probe_fix)
+                 input_size=a.input_size)
     text = json.dumps(result, indent=1)
     if a.out:
         a.out.write_text(text)

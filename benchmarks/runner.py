@@ -6,7 +6,7 @@ import os
 import time
 import traceback
 
-from benchmarks.config import SECTIONS, Config
+from benchmarks.config import GOALS, SECTIONS, Config
 
 SCHEMA = 1
 
@@ -16,9 +16,22 @@ def _goals(r: dict) -> list[dict]:
     for x in r.get("reference") or []:
         goals.append({"name": f"{x['variant']} vs {x['application']} latency ratio", "measured": f"{x['ratio']:.3f}",
                       "target": f"<= {x['goal']}", "met": x["met"]})
+        if x.get("folded_ratio") is not None:
+            goals.append({"name": f"{x['variant']} folded vs {x['application']} latency ratio",
+                          "measured": f"{x['folded_ratio']:.3f}", "target": f"<= {x['folded_goal']}",
+                          "met": x["folded_met"]})
     for p in r.get("probe") or []:
-        goals.append({"name": f"{p['variant']} all-branch probe / forward", "measured": f"{p['ratio']:.3f}",
-                      "target": f"<= {p['goal']}", "met": p["met"]})
+        goals.append({"name": f"{p['variant']} all-branch probe / predict_on_batch", "measured": f"{p['ratio']:.3f}",
+                      "target": f"<= {p['goal']}", "met": p["ratio"] <= p["goal"]})
+        goals.append({"name": f"{p['variant']} branch_activations / predict_on_batch",
+                      "measured": f"{p['branch_activations_ratio']:.3f}", "target": f"<= {p['activations_goal']}",
+                      "met": p["branch_activations_ratio"] <= p["activations_goal"]})
+    for a in (r.get("app") or {}).get("rows") or []:
+        target = GOALS["app_upload_s"].get(a["variant"])
+        if target is not None and a.get("mode") == "as shipped" and a.get("upload_to_maps_s") is not None:
+            goals.append({"name": f"{a['variant']} warm upload -> feature maps (app)",
+                          "measured": f"{a['upload_to_maps_s']:.2f} s", "target": f"<= {target} s",
+                          "met": a["upload_to_maps_s"] <= target})
     mem = r.get("memory")
     if mem and "error" not in mem:
         goals.append({"name": f"RSS after {mem['final_switch']} switches vs after {mem['baseline_switch']}",
@@ -46,10 +59,6 @@ def run(cfg: Config, checkpoint=None) -> dict:
     sections.ERRORS.clear()
     sections.SKIPPED.clear()
 
-    from benchmarks import whatif
-
-    result["fixes_in_explorer"] = {"probe_cache_weakref": whatif.fixed_probe_cache(),
-                                   "cost_shared_walk": whatif.fixed_cost_walk()}
     result["device"] = backend.device()
     result["versions"] = backend.library_versions()
     gpu = bool(result["device"].get("gpus"))
@@ -57,13 +66,16 @@ def run(cfg: Config, checkpoint=None) -> dict:
     if unknown:
         raise ValueError(f"unknown sections {unknown}; sections: {', '.join(SECTIONS)}")
 
-    def section(name, fn, gate=None, always=False):
+    def section(name, fn, gate=None, always=False, keys=()):
         if (gate or name) not in cfg.sections or (not always and sections.out_of_time(cfg, name)):
             return None
         t = time.perf_counter()
         result.setdefault("section_load", {})[name] = machine.load_average()
         try:
-            return fn()
+            value = fn()
+            if value is not None and keys:  # stored before the checkpoint below writes the JSON
+                result.update(zip(keys, value if len(keys) > 1 else (value,)))
+            return value
         except Exception as e:  # noqa: BLE001 - one broken section must not lose the others
             result["errors"][name] = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=6)}"
             sections.log(f"section {name} failed: {e}")
@@ -79,25 +91,26 @@ def run(cfg: Config, checkpoint=None) -> dict:
     if p:
         peaks.append(p)
     peak = sections.peak_gflops(peaks) if peaks else None
-    out = section("models", lambda: sections.models(cfg, peak))
+    out = section("models", lambda: sections.models(cfg, peak), keys=("build", "forward", "probe"))
     if out:
         result["build"], result["forward"], result["probe"] = out
-    result["reference"] = section("reference", lambda: sections.reference(cfg))
+    result["reference"] = section("reference", lambda: sections.reference(cfg), keys=("reference",))
     if "memory" in cfg.sections:
         from benchmarks import memory
 
         sections.log("memory (fresh process)")
-        result["memory"] = section("memory", lambda: memory.run_subprocess(cfg))
-        if cfg.probe_fix_whatif and not result["fixes_in_explorer"]["probe_cache_weakref"]:
-            sections.log("memory with the probe-cache fix (what-if)")
-            result["memory_probe_fix"] = section("memory_probe_fix", lambda: memory.run_subprocess(cfg, probe_fix=True),
-                                               gate="memory")
-    result["cost"] = section("cost", lambda: sections.cost_sweep(cfg))
+        result["memory"] = section("memory", lambda: memory.run_subprocess(cfg), keys=("memory",))
+    result["cost"] = section("cost", lambda: sections.cost_sweep(cfg), keys=("cost",))
     if "app" in cfg.sections:
         from benchmarks import app
 
         sections.log("app")
-        result["app"] = section("app", lambda: app.run(cfg))
+        result["app"] = section("app", lambda: app.run(cfg), keys=("app",))
+    if "gpu" in cfg.sections:  # the probe with one transfer, batch-32 float32 / bfloat16 (benchmarks/gpu.py)
+        from benchmarks import gpu as gpu_section
+
+        sections.log("gpu" if gpu else "gpu: no GPU visible, not run")
+        result["gpu"] = section("gpu", lambda: gpu_section.section(cfg, gpu), keys=("gpu",))
     if "peak" in cfg.sections:  # again at the end: the machine's load moves; the best is the peak
         p = section("peak_end", lambda: sections.peak(cfg, gpu), gate="peak", always=True)
         if p:

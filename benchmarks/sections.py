@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from benchmarks import backend, machine, whatif
+from benchmarks import backend, machine
 from benchmarks.config import GOALS, REFERENCE, Config
 from benchmarks.timing import compare, measure, once, ratio, summary
 
@@ -140,108 +140,122 @@ def _cached_builder(maxsize: int):
         return call, "functools.lru_cache", get_model_lru.cache_clear
 
 
+def _build_row(cfg, variant, kw, c, cached_build, cache_kind) -> tuple[dict, object]:
+    """Cold build, build through the app's cache and its hit, first calls; (row, cached model)."""
+    import explorer
+    from explorer.inference.probe import get_probe
+
+    fresh = None
+    if cfg.fresh_process:
+        from benchmarks import cold
+
+        log(f"{variant}: cold start in a fresh process")
+        fresh = cold.run_subprocess(variant, cfg.input_size)
+    log(f"{variant}: build")
+    release()
+    clear_explorer_caches()
+    model, cold_s = once(lambda: explorer.build(variant, **kw))
+    n_layers, params = len(model.layers), model.count_params()
+    del model
+    release()
+    model, through_cache_s = once(lambda: cached_build(variant, c, kw))
+    hits = measure(lambda: cached_build(variant, c, kw), warmup=1, min_repeats=20, max_repeats=200, budget_s=0.2)
+    x1 = _inputs(c.input_size, 1)
+    fns = backend.forward_functions(model, jit=cfg.jit)
+    firsts = {key: once(lambda: fn(x1))[1] for key, fn in fns.items()}
+    probe, probe_build_s = once(lambda: get_probe(model))
+    _, first_probe_s = once(lambda: probe.summarize(x1))
+    return {"variant": variant, "input_size": c.input_size, "layers": n_layers, "params": params, "fresh_process": fresh,
+            "cold_s": cold_s, "through_cache_s": through_cache_s, "cache": cache_kind,
+            "cache_hit_us": summary(hits)["median_s"] * 1e6, "first_call_s": firsts,
+            "probe_build_s": probe_build_s, "probe_folded": probe.folded, "first_probe_s": first_probe_s,
+            "predict_on_batch_xla": backend.xla_default(model)}, model
+
+
+def _inputs(size: int, n: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(-1, 1, (n, size, size, 3)).astype(np.float32)
+
+
+def _forward_row(cfg, variant, model, size, macs, peak) -> dict:
+    """Batch-1 latency and batch-N throughput of each forward function, GFLOP/s, fraction of peak."""
+    log(f"{variant}: forward")
+    fns = backend.forward_functions(model, jit=cfg.jit)
+    x1, xb = _inputs(size, 1), _inputs(size, cfg.batch)
+    row = {"variant": variant, "input_size": size, "macs": macs, "gflop_per_image": 2 * macs / 1e9,
+           "batch": cfg.batch, "latency_ms": {}, "throughput_ips": {}, "gflops": {}, "peak_fraction": {},
+           "functions": {k: backend.function_label(k) for k in fns}}
+    for key, fn in fns.items():
+        t1 = measure(lambda: fn(x1), warmup=1, min_repeats=cfg.min_repeats, max_repeats=cfg.max_repeats,
+                     budget_s=cfg.budget_s)
+        row["latency_ms"][key] = summary(t1)["median_s"] * 1e3
+        row.setdefault("latency_b1_gflops", {})[key] = 2 * macs / summary(t1)["median_s"] / 1e9
+    for key, fn in fns.items():
+        if key == "predict_on_batch":
+            continue  # same graph as "compiled"; batch throughput is measured on the compiled functions
+        tb = measure(lambda: fn(xb), warmup=1, min_repeats=cfg.throughput_repeats,
+                     max_repeats=max(cfg.throughput_repeats, 10), budget_s=cfg.budget_s)
+        med = summary(tb)["median_s"]
+        row["throughput_ips"][key] = cfg.batch / med
+        row["gflops"][key] = 2 * macs * cfg.batch / med / 1e9
+        row["peak_fraction"][key] = row["gflops"][key] / peak if peak else None
+    return row
+
+
+def _pair(cfg, fa, fb) -> dict:
+    """fa against fb, interleaved: ratios (median of per-pair ratios, of minima, of CPU time), ms."""
+    pairs = compare(fa, fb, warmup=1, min_pairs=cfg.compare_pairs, max_pairs=max(cfg.compare_pairs, 40),
+                    budget_s=cfg.compare_budget_s)
+    return {**ratio(pairs[0], pairs[1], pairs.cpu), "a_ms": summary(pairs[0])["median_s"] * 1e3,
+            "b_ms": summary(pairs[1])["median_s"] * 1e3}
+
+
+def _probe_row(cfg, variant, model, size) -> dict:
+    """What the app pays for every branch against a plain forward pass, all interleaved, batch 1:
+    the probe (maps and heads) and `branch_activations` (summaries included, the image already at
+    the input size) against Keras's predict_on_batch of the model; the probe against its own
+    network's forward pass (same weights: what extracting every branch adds); and, when the probe
+    folds batch norm, the folded network against the model (both compiled)."""
+    from PIL import Image
+
+    from explorer.inference.probe import branch_activations, get_probe
+
+    log(f"{variant}: probe")
+    probe = get_probe(model)
+    fns = backend.forward_functions(model)
+    plain, compiled = fns["predict_on_batch"], fns["compiled"]
+    x1 = _inputs(size, 1)
+    image = Image.fromarray(np.random.default_rng(4).integers(0, 256, (size, size, 3), dtype=np.uint8))
+    vs_forward = _pair(cfg, lambda: probe.run(x1), lambda: plain(x1))
+    overhead = _pair(cfg, lambda: probe.run(x1), lambda: probe.forward(x1))
+    acts = _pair(cfg, lambda: branch_activations(model, image), lambda: plain(x1))
+    fold = _pair(cfg, lambda: probe.forward(x1), lambda: compiled(x1)) if probe.folded else None
+    maps, _ = probe.run(x1)
+    met = vs_forward["ratio"] <= GOALS["probe_ratio"] and acts["ratio"] <= GOALS["activations_ratio"]
+    return {"variant": variant, "outputs": len(probe.entries), "folded": probe.folded,
+            "activation_mib": machine.mib(sum(m.nbytes for m in maps)),
+            "forward_ms": vs_forward["b_ms"], "probe_ms": vs_forward["a_ms"], **vs_forward,
+            "probe_vs_own_forward": overhead, "branch_activations": acts,
+            "branch_activations_ms": acts["a_ms"], "branch_activations_ratio": acts["ratio"],
+            "fold": fold, "goal": GOALS["probe_ratio"], "activations_goal": GOALS["activations_ratio"],
+            "met": met}
+
+
 def models(cfg: Config, peak: float) -> tuple[list, list, list]:
     """Per variant: build (cold, through the cache, cache hit, first calls), forward (batch 1
     latency, batch-N throughput, GFLOP/s, fraction of peak), probe against plain forward."""
     import explorer
-    from explorer.inference.probe import branch_activations, get_probe
 
     cached_build, cache_kind, cache_clear = _cached_builder(cfg.lru)
-    image = sample_image()
     build_rows, forward_rows, probe_rows = [], [], []
 
     def one(variant):
         kw = variant_choices(cfg, variant)
         c = explorer.choices(variant, **kw)
-        size = c.input_size
-        macs = explorer.cost(variant, **kw).macs
-        fresh = None
-        if cfg.fresh_process:
-            from benchmarks import cold
-
-            log(f"{variant}: cold start in a fresh process")
-            fresh = cold.run_subprocess(variant, cfg.input_size)
-        log(f"{variant}: build")
-        release()
-        clear_explorer_caches()
-        model, cold_s = once(lambda: explorer.build(variant, **kw))
-        n_layers = len(model.layers)
-        params = model.count_params()
+        row, model = _build_row(cfg, variant, kw, c, cached_build, cache_kind)
+        build_rows.append(row)
+        forward_rows.append(_forward_row(cfg, variant, model, c.input_size, explorer.cost(variant, **kw).macs, peak))
+        probe_rows.append(_probe_row(cfg, variant, model, c.input_size))
         del model
-        release()
-        model, through_cache_s = once(lambda: cached_build(variant, c, kw))
-        hits = measure(lambda: cached_build(variant, c, kw), warmup=1, min_repeats=20, max_repeats=200,
-                       budget_s=0.2)
-        rng = np.random.default_rng(1)
-        x1 = rng.uniform(-1, 1, (1, size, size, 3)).astype(np.float32)
-        xb = rng.uniform(-1, 1, (cfg.batch, size, size, 3)).astype(np.float32)
-        fns = backend.forward_functions(model, jit=cfg.jit)
-        firsts = {}
-        for key, fn in fns.items():
-            _, firsts[key] = once(lambda: fn(x1))
-        probe = get_probe(model)
-        _, first_probe_s = once(lambda: probe.run(x1))
-        build_rows.append({
-            "variant": variant, "input_size": size, "layers": n_layers, "params": params, "fresh_process": fresh,
-            "cold_s": cold_s, "through_cache_s": through_cache_s, "cache": cache_kind,
-            "cache_hit_us": summary(hits)["median_s"] * 1e6,
-            "first_call_s": {k: v for k, v in firsts.items()}, "first_probe_s": first_probe_s,
-            "predict_on_batch_xla": backend.xla_default(model)})
-
-        log(f"{variant}: forward")
-        row = {"variant": variant, "input_size": size, "macs": macs, "gflop_per_image": 2 * macs / 1e9,
-               "batch": cfg.batch, "latency_ms": {}, "throughput_ips": {}, "gflops": {}, "peak_fraction": {},
-               "functions": {k: backend.function_label(k) for k in fns}}
-        for key, fn in fns.items():
-            t1 = measure(lambda: fn(x1), warmup=1, min_repeats=cfg.min_repeats, max_repeats=cfg.max_repeats,
-                         budget_s=cfg.budget_s)
-            row["latency_ms"][key] = summary(t1)["median_s"] * 1e3
-            row.setdefault("latency_b1_gflops", {})[key] = 2 * macs / summary(t1)["median_s"] / 1e9
-        for key, fn in fns.items():
-            if key == "predict_on_batch":
-                continue  # same graph as "compiled"; batch throughput is measured on the compiled functions
-            tb = measure(lambda: fn(xb), warmup=1, min_repeats=cfg.throughput_repeats,
-                         max_repeats=max(cfg.throughput_repeats, 10), budget_s=cfg.budget_s)
-            med = summary(tb)["median_s"]
-            row["throughput_ips"][key] = cfg.batch / med
-            row["gflops"][key] = 2 * macs * cfg.batch / med / 1e9
-            row["peak_fraction"][key] = row["gflops"][key] / peak if peak else None
-        forward_rows.append(row)
-
-        log(f"{variant}: probe")
-        plain = fns["predict_on_batch"]
-        pairs = compare(lambda: probe.run(x1), lambda: plain(x1), warmup=1, min_pairs=cfg.compare_pairs,
-                        max_pairs=max(cfg.compare_pairs, 40), budget_s=cfg.compare_budget_s)
-        ta, tb = pairs
-        r = ratio(ta, tb, pairs.cpu)
-        fix = {}
-        zero_copy = whatif.zero_copy_run(probe)
-        if zero_copy is not None:  # the recommended fix, measured the same way
-            fpairs = compare(lambda: zero_copy(x1), lambda: plain(x1), warmup=1, min_pairs=cfg.compare_pairs,
-                             max_pairs=max(cfg.compare_pairs, 40), budget_s=cfg.compare_budget_s)
-            fr = ratio(fpairs[0], fpairs[1], fpairs.cpu)
-            fix = {"zero_copy_ratio": fr["ratio"], "zero_copy_ratio_of_mins": fr["ratio_of_mins"],
-                   "zero_copy_cpu_ratio": fr.get("cpu_ratio")}
-        batched = whatif.batched_transfer_runs(model, probe)
-        if batched is not None:  # JAX: per-output transfer latency vs one batched fetch
-            for key in ("probe_batched", "probe_sequential"):
-                bp = compare(lambda: batched[key](x1), lambda: batched["model"](x1), warmup=1,
-                             min_pairs=cfg.compare_pairs, max_pairs=max(cfg.compare_pairs, 40),
-                             budget_s=cfg.compare_budget_s)
-                br = ratio(bp[0], bp[1], bp.cpu)
-                fix[f"jit_{key}_ratio"] = br["ratio"]
-                fix[f"jit_{key}_ms"] = summary(bp[0])["median_s"] * 1e3
-                fix["jit_model_ms"] = summary(bp[1])["median_s"] * 1e3
-        maps, _ = probe.run(x1)
-        t_ba = measure(lambda: branch_activations(model, image), warmup=1, min_repeats=cfg.min_repeats,
-                       max_repeats=cfg.max_repeats, budget_s=cfg.budget_s)
-        probe_rows.append({
-            "variant": variant, "outputs": len(probe.entries), "activation_mib": machine.mib(sum(m.nbytes for m in maps)),
-            "forward_ms": summary(tb)["median_s"] * 1e3, "probe_ms": summary(ta)["median_s"] * 1e3, **r,
-            "branch_activations_ms": summary(t_ba)["median_s"] * 1e3,
-            "branch_activations_ratio": summary(t_ba)["median_s"] / summary(tb)["median_s"],
-            "goal": GOALS["probe_ratio"], "met": r["ratio"] <= GOALS["probe_ratio"], **fix})
-        del model, fns, probe, plain, maps, zero_copy, batched
         cache_clear()
         release()
 
@@ -258,6 +272,7 @@ def reference(cfg: Config) -> list[dict]:
     import keras
 
     import explorer
+    from explorer.nn.fold import fold_batchnorm
 
     rows = []
 
@@ -271,19 +286,25 @@ def reference(cfg: Config) -> list[dict]:
         row = {"variant": variant, "application": f"keras.applications.{app_name}", "input_size": size,
                "explorer_params": ours.count_params(), "keras_params": theirs.count_params(),
                "explorer_layers": len(ours.layers), "keras_layers": len(theirs.layers), "by": {}}
-        for key in ("compiled", "predict_on_batch"):
-            fa = backend.forward_functions(ours, jit=False)[key]
-            fb = backend.forward_functions(theirs, jit=False)[key]
+        theirs_fn = backend.forward_functions(theirs, jit=False)
+        ours_fn = backend.forward_functions(ours, jit=False)
+        folded = fold_batchnorm(ours, residual_scale=True)  # batch norm and residual scales folded
+        ours_fn["folded"] = backend.forward_functions(folded, jit=False)["compiled"]
+        for key, against in (("compiled", "compiled"), ("predict_on_batch", "predict_on_batch"),
+                             ("folded", "compiled")):
+            fa, fb = ours_fn[key], theirs_fn[against]
             pairs = compare(lambda: fa(x), lambda: fb(x), warmup=2, min_pairs=cfg.compare_pairs,
                             max_pairs=max(cfg.compare_pairs, 40), budget_s=cfg.compare_budget_s)
             ta, tb = pairs
             row["by"][key] = {"explorer_ms": summary(ta)["median_s"] * 1e3, "keras_ms": summary(tb)["median_s"] * 1e3,
                               **ratio(ta, tb, pairs.cpu)}
-        head = row["by"]["compiled"]
+        head, fold = row["by"]["compiled"], row["by"]["folded"]
         row.update(explorer_ms=head["explorer_ms"], keras_ms=head["keras_ms"], ratio=head["ratio"],
-                   goal=GOALS["reference_ratio"], met=head["ratio"] <= GOALS["reference_ratio"])
+                   goal=GOALS["reference_ratio"], met=head["ratio"] <= GOALS["reference_ratio"],
+                   folded_ratio=fold["ratio"], folded_goal=GOALS["reference_folded_ratio"],
+                   folded_met=fold["ratio"] <= GOALS["reference_folded_ratio"])
         rows.append(row)
-        del ours, theirs, fa, fb
+        del ours, theirs, folded, fa, fb, ours_fn, theirs_fn
         release()
 
     for variant, app_name in REFERENCE.items():
@@ -319,22 +340,16 @@ def cost_sweep(cfg: Config) -> list[dict]:
             out = [explorer.cost(variant, **kw) for kw in valid]
             return out, time.perf_counter() - t0
 
-        # cold (graph caches cleared) and cached sweeps, as shipped and with the recommended fix,
-        # alternating; the best of three rounds of each (single sweeps are short: load spikes show)
-        times = {"cold": [], "cached": [], "fixed_cold": [], "fixed_cached": []}
+        # cold (graph caches cleared) and cached sweeps, alternating; the best of three rounds of
+        # each (single sweeps are short: load spikes show)
+        times = {"cold": [], "cached": []}
         for _ in range(1 if cfg.quick else 3):
             clear_explorer_caches()
             costs, dt = sweep()
             times["cold"].append(dt)
             times["cached"].append(sweep()[1])
-            with whatif.shared_validation_walk() as clear_walks:  # the recommended fix
-                clear_explorer_caches()
-                clear_walks()
-                times["fixed_cold"].append(sweep()[1])
-                times["fixed_cached"].append(sweep()[1])
             clear_explorer_caches()
         analytic_cold, analytic_cached = min(times["cold"]), min(times["cached"])
-        fixed_cold, fixed_cached = min(times["fixed_cold"]), min(times["fixed_cached"])
         k = min(cfg.cost_builds, len(valid))
         picks = sorted({int(round(i)) for i in np.linspace(0, len(valid) - 1, k)}) if k else []
         build_times, params_ok = [], True
@@ -350,7 +365,6 @@ def cost_sweep(cfg: Config) -> list[dict]:
         rows.append({"variant": variant, "combinations": len(valid), "skipped": len(skipped),
                      "analytic_cold_s": analytic_cold, "analytic_cached_s": analytic_cached,
                      "analytic_per_combination_ms": analytic_cold / max(1, len(valid)) * 1e3,
-                     "fixed_walk_cold_s": fixed_cold, "fixed_walk_cached_s": fixed_cached,
                      "keras_builds_timed": len(build_times), "keras_per_build_s": per_build,
                      "keras_total_s": keras_total, "keras_total_extrapolated": len(build_times) < len(valid),
                      "ratio": keras_total / analytic_cold if keras_total and analytic_cold else None,

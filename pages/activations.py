@@ -203,6 +203,8 @@ def render(view: state.View) -> None:
     _switch_button(switch, view)
     with st.spinner(_("Running the image through the network (one forward pass for every branch)…")):
         acts, preds = models.activations(entry.model, entry.token, digest, st.session_state["resize"], image)
+    if acts.fallback:  # the GPU ran out of memory: this image ran on the CPU
+        st.warning(_(acts.fallback), icon=":material/memory:")
     cost = explorer.cost(view.variant, **view.kwargs)
     kinds = {m.name: m.kind for m in cost.modules}
     module, branch, channel = _seed_pickers(acts, kinds, (entry.token, digest, st.session_state["resize"]))

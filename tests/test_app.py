@@ -224,6 +224,7 @@ def test_upload_renders_feature_maps_and_every_head():
     assert len(tables) == 3 and all(len(t) == 5 for t in tables)  # main, aux_1, aux_2
     assert "Main head" in texts(at) and "Aux 1" in texts(at) and "Aux 2" in texts(at)
     assert "Random weights: the top-5 means nothing." in texts(at)  # random weights: say so
+    assert "Device: the last forward pass ran on **" in texts(at)  # where it ran, not only what was found
 
     store = models.model_store()
     c = explorer.choices("googlenet", aux_heads=True)
@@ -238,6 +239,33 @@ def test_upload_renders_feature_maps_and_every_head():
     assert at.query_params["module"] == "inception_4b" and at.query_params["branch"] == "b3"
     assert get_probe(entry.model).forward_passes == passes, "picking a module/branch/channel reran the network"
     assert store.builds == builds, "picking a module/branch/channel rebuilt the model"
+
+
+def test_gpu_out_of_memory_shows_a_message_and_runs_on_the_cpu(monkeypatch):
+    """A GPU out-of-memory error (faked: the backend's own error type from the compiled call)
+    reruns the request on the CPU; the page says so and the sidebar says where it ran."""
+    import keras
+
+    from explorer.nn import compiled
+
+    backend = keras.config.backend()
+    real = compiled._BUILDERS[backend]
+
+    def out_of_memory_on_the_device(call, *, cpu):
+        run = real(call, cpu=cpu)
+        if cpu:
+            return run
+
+        def fail(batch):
+            raise RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 96.00MiB")
+        return fail
+
+    monkeypatch.setitem(compiled._BUILDERS, backend, out_of_memory_on_the_device)
+    at = make_app("activations", variant="googlenet", input_size=160)  # a model no other test has probed
+    assert_clean(at)
+    assert any("ran out of memory" in w.value and "on the CPU" in w.value for w in at.warning)
+    assert "ran on **" in texts(at) and "because the GPU ran out of memory" in texts(at)
+    assert len(at.image) >= 4  # the feature maps are there all the same
 
 
 @pytest.mark.parametrize("name,data,expect", [

@@ -90,6 +90,32 @@ def test_widget_values_round_trip_for_every_default(variant):
     assert state.to_widget("factorize_mid", Choices().factorize_mid) == "sqrt"
 
 
+def test_the_sidebar_says_where_the_model_ran(monkeypatch):
+    from explorer.nn.compiled import OOM_MESSAGE, Run
+    from pages.ui import i18n, models
+
+    gpu = {"summary": "1 GPU (NVIDIA H200) with jax", "device": "GPU: NVIDIA H200", "gpus": ["NVIDIA H200"],
+           "backend": "jax"}
+    cpu = {"summary": "CPU (no GPU found), tensorflow backend", "device": "CPU (2 cores, x86_64)", "gpus": [],
+           "backend": "tensorflow"}
+    monkeypatch.setattr(models, "device_info", lambda: gpu)
+    monkeypatch.setattr(models, "last_run", lambda: None)
+    assert models.device_line() == "Device: 1 GPU(s) (NVIDIA H200) with jax."  # nothing ran yet: what was found
+    monkeypatch.setattr(models, "last_run", lambda: Run("GPU:0", "jax"))
+    assert models.device_line() == "Device: the last forward pass ran on **GPU: NVIDIA H200** (jax)."
+    monkeypatch.setattr(models, "last_run", lambda: Run("CPU:0", "jax", OOM_MESSAGE))
+    assert models.device_line() == ("Device: the last forward pass ran on **CPU** (jax), because the GPU ran "
+                                    "out of memory.")
+    monkeypatch.setattr(models, "device_info", lambda: cpu)
+    monkeypatch.setattr(models, "last_run", lambda: Run("CPU:0", "tensorflow"))
+    assert models.device_line() == ("Device: the last forward pass ran on **CPU (2 cores, x86_64)** "
+                                    "(tensorflow); no GPU found.")
+    monkeypatch.setattr(models, "_", lambda text: i18n.translate(text, "zh"))  # in Chinese, full stop included
+    assert models.device_line() == "设备：上一次前向计算在 **CPU (2 cores, x86_64)** 上运行（tensorflow）；未找到 GPU。"
+    monkeypatch.setattr(models, "last_run", lambda: None)
+    assert models.device_line().startswith("设备：CPU (2 cores, x86_64)，未找到 GPU（tensorflow 后端）。")
+
+
 # --------------------------------------------------------------------------- the one private Streamlit API
 def test_streamlit_still_clears_keras_after_every_run_and_the_app_switches_it_off(monkeypatch):
     """Fails when Streamlit renames its per-rerun clean-up or stops clearing the Keras session there:

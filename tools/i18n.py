@@ -53,6 +53,7 @@ def library_messages() -> dict[str, str]:
     import explorer
     from explorer.inference.weights import NO_WEIGHTS, weight_sources
     from explorer.lab import SHIPPED
+    from explorer.nn.compiled import OOM_MESSAGE
     from explorer.zoo import published
     from explorer.zoo.choices import CHOICE_HELP, CHOICE_LABELS
 
@@ -78,6 +79,7 @@ def library_messages() -> dict[str, str]:
     add("explorer.inference.weights.NO_WEIGHTS", *NO_WEIGHTS.values())
     add("explorer.inference.weights.WeightSource.heads", *(s.heads for s in weight_sources()))
     add("explorer.lab.SHIPPED.description", SHIPPED.description)
+    add("explorer.nn.compiled.OOM_MESSAGE", OOM_MESSAGE)
     return out
 
 

@@ -311,7 +311,9 @@ def preprocess(image, size: int | tuple[int, int], *, resize: str = "crop",
                          f"{', '.join(map(repr, NORMALIZATIONS))}. Received: {normalization!r}")
     height, width = _target_size(size)
     img = _as_rgb_image(image)
-    if resize == "stretch":
+    if img.size == (width, height):  # already the input size (both modes): no resampling, no copy
+        out = img
+    elif resize == "stretch":
         out = img.resize((width, height), Image.Resampling.BICUBIC)
     else:
         scale = max(width / img.width, height / img.height)
@@ -329,15 +331,18 @@ def normalize_array(images: np.ndarray, normalization: str = "tf") -> np.ndarray
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of "
                          f"{', '.join(map(repr, NORMALIZATIONS))}. Received: {normalization!r}")
-    x = np.asarray(images).astype(np.float32)
+    x = np.asarray(images).astype(np.float32)  # a new array: normalised in place (same arithmetic, fewer copies)
     if normalization == "tf":
-        x = x / np.float32(127.5) - np.float32(1.0)
+        x /= np.float32(127.5)
+        x -= np.float32(1.0)
     elif normalization == "torch":
-        x = (x / np.float32(255.0) - _TORCH_MEAN) / _TORCH_STD
+        x /= np.float32(255.0)
+        x -= _TORCH_MEAN
+        x /= _TORCH_STD
     elif normalization == "caffe":
         x = x[..., ::-1] - _CAFFE_MEAN_BGR
     else:
-        x = x / np.float32(255.0)
+        x /= np.float32(255.0)
     return np.ascontiguousarray(x, dtype=np.float32)
 
 

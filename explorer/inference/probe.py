@@ -1,26 +1,47 @@
 """The activation probe: one multi-output model per built model, over every branch output of every
 module (stem layers included) and every classifier head, so one forward pass gives everything the
-Activations page shows. Built once per model and cached; called through the model's compiled
-predict function (`predict_on_batch`: one trace per model, fast afterwards, any backend)."""
+Activations page shows. Built once per model and cached (`get_probe`).
+
+It runs through ONE compiled call of the backend with every output moved to the host in one
+transfer and wrapped without copies (`explorer.nn.compiled`); the per-branch summaries (channel
+means, strongest channels, active fraction) are computed in the same graph. For inference the
+probe's network has every batch norm folded into its convolution (`explorer.nn.fold`: the same
+outputs within float32 rounding, fewer passes over memory); the model itself stays as built, for
+training and for reading its weights. The folded weights are a snapshot: `refresh_probe(model)`
+after changing the model's weights (explorer's own `copy_weights` / `load_weights` do it).
+"""
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
-from explorer.arch.units import output_layer
-from explorer.inference.images import load_image, preprocess
+from explorer.arch.units import ConvU, ParU, output_layer
 from explorer.nn.info import model_info
 
 _PROBES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_LOCK = threading.RLock()
 TOP_CHANNELS = 8
+# Fold batch norm into the convolutions for the probe, per backend, where it measured faster
+# (inception_v3, batch 1, 2 CPU cores, CPU seconds of the folded network's forward pass against the
+# model as built: TensorFlow 0.90x, JAX 0.94x, torch 0.85x; `make bench` and tools/gpu_bench.py
+# measure it per variant, on a GPU too).
+FOLD = {"tensorflow": True, "jax": True, "torch": True}
+# Count each branch's active units on the host (one comparison and np.count_nonzero per map) or in
+# the graph. On a CPU the host count measured cheaper under TensorFlow (its compare + cast + reduce
+# kernels: inception_v3's probe with summaries 1.04x a predict_on_batch in CPU seconds, 0.93x with
+# the host count) and torch (0.90x vs 0.78x); under JAX, XLA fuses it into one pass (1.06x vs
+# 1.21x). On a GPU it stays in the graph: nothing more crosses to the host.
+ACTIVE_ON_HOST_CPU = {"tensorflow": True, "torch": True, "jax": False}
 
 
 @dataclass(frozen=True)
 class ProbeEntry:
     """One probed tensor: a branch output (`branch` b1, b2, ...; a stem layer's unit; "up" for a
-    residual block's up-projection) and the Keras layer that produces it."""
+    residual block's up-projection) and the Keras layer of the model that produces it."""
 
     module: str
     branch: str
@@ -28,11 +49,37 @@ class ProbeEntry:
     layer: str
 
 
-class Probe:
-    """Multi-output view of `model` over branch outputs and heads."""
+def _has_batch_norm(net) -> bool:
+    def bn(u):
+        return (isinstance(u, ConvU) and u.bn) or (isinstance(u, ParU) and any(c.bn for c in u.convs))
 
-    def __init__(self, model):
+    return any(bn(u) for m in net.modules
+               for u in m.units + sum((b.units for b in m.branches), ()) + ((m.up,) if m.up is not None else ()))
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One compiled call of the probe on a batch: maps [branch][image, H, W, C], heads
+    [head][image, classes], and the in-graph summaries: channel_means [image, all channels of all
+    branches in order], top [image, branch, k] channel indices (highest mean first), active
+    [image, branch] fraction of positive units."""
+
+    maps: list
+    heads: list
+    channel_means: np.ndarray
+    top: np.ndarray
+    active: np.ndarray
+
+
+class Probe:
+    """Multi-output view of `model` over branch outputs and heads (see the module docstring).
+    fold: None (per backend, `FOLD`), True or False."""
+
+    def __init__(self, model, *, fold: Optional[bool] = None):
         import keras
+
+        from explorer.nn.compiled import CompiledCall
+        from explorer.nn.fold import fold_batchnorm, folded_output
 
         info = model_info(model)
         # A weak reference: _PROBES maps model -> probe weakly, so a strong one here would keep
@@ -40,15 +87,34 @@ class Probe:
         self._model = weakref.ref(model)
         self.info = info
         self.entries: list[ProbeEntry] = []
+        units = []
         for m in info.net.modules:
-            for key, label, units in m.parts():
-                if units:
-                    self.entries.append(ProbeEntry(m.name, key, label, output_layer(units[-1])))
+            for key, label, us in m.parts():
+                if us:
+                    self.entries.append(ProbeEntry(m.name, key, label, output_layer(us[-1])))
+                    units.append(us[-1])
             if m.up is not None:  # residual blocks: the linear 1x1 up-projection (the residual itself)
                 self.entries.append(ProbeEntry(m.name, "up", "1x1 up", output_layer(m.up)))
+                units.append(m.up)
         self.head_names = list(info.head_names)
-        outputs = [model.get_layer(e.layer).output for e in self.entries]
-        self.probe = keras.Model(model.inputs, outputs + list(model.outputs), name=f"{model.name}__probe")
+        backend = keras.config.backend()
+        want = FOLD.get(backend, False) if fold is None else fold
+        self.folded = bool(want) and _has_batch_norm(info.net)
+        # the network the probe runs: batch norm folded (its own weights), or the model's own layers
+        # (a new Functional view: holding `model` itself would keep it alive, see above)
+        self.network = (fold_batchnorm(model) if self.folded
+                        else keras.Model(model.input, model.outputs, name=f"{model.name}__view"))
+        layer_of = folded_output if self.folded else output_layer
+        outputs = [self.network.get_layer(layer_of(u)).output for u in units]
+        self.probe = keras.Model(self.network.input, outputs + list(self.network.outputs),
+                                 name=f"{model.name}__probe")
+        self.channels = np.array([int(o.shape[-1]) for o in outputs])
+        self.starts = np.concatenate([[0], np.cumsum(self.channels)[:-1]]).astype(int)
+        self._maps = CompiledCall(self.probe)
+        self._forward = CompiledCall(self.network)
+        self._summaries = CompiledCall(self.probe, self._summary_graph)
+        on_gpu = self._summaries.accelerator
+        self.active_on_host = not on_gpu and ACTIVE_ON_HOST_CPU.get(backend, True)
         self.forward_passes = 0
 
     @property
@@ -56,22 +122,91 @@ class Probe:
         """The model this probe views (None once it has been freed)."""
         return self._model()
 
+    def refresh(self) -> None:
+        """Fold the model's current weights again (after training or loading weights)."""
+        model = self.model
+        if self.folded and model is not None:
+            from explorer.nn.fold import refold
+
+            refold(model, self.network)
+
     def run(self, batch: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """(branch activations, head probabilities) for a preprocessed batch, in one pass."""
-        outs = self.probe.predict_on_batch(batch)
+        outs = self._maps(batch)
         self.forward_passes += 1
-        outs = [np.asarray(o) for o in outs]
         n = len(self.entries)
         return outs[:n], outs[n:]
+
+    def forward(self, batch: np.ndarray) -> list[np.ndarray]:
+        """The heads' probabilities only (main, then aux), through the probe's network."""
+        outs = self._forward(batch)
+        self.forward_passes += 1
+        return outs
+
+    def _summary_graph(self, outs: list) -> list:
+        """In the compiled call: every branch's channel means (one vector), the indices of its
+        strongest channels, and (unless counted on the host) its fraction of positive units."""
+        from keras import ops
+
+        maps = outs[:len(self.entries)]
+        means = [ops.mean(ops.cast(m, "float32"), axis=(1, 2)) for m in maps]
+        widest = int(self.channels.max())
+        padded = ops.stack([ops.pad(mu, [[0, 0], [0, widest - c]], constant_values=float("-inf")) if c < widest
+                            else mu for mu, c in zip(means, self.channels)], axis=1)
+        _, top = ops.top_k(padded, k=min(TOP_CHANNELS, widest))
+        extras = [ops.concatenate(means, axis=1), top]
+        if not self.active_on_host:
+            extras.append(ops.stack([ops.mean(ops.cast(ops.greater(m, 0), "float32"), axis=(1, 2, 3))
+                                     for m in maps], axis=1))
+        return extras
+
+    def summarize(self, batch: np.ndarray) -> ProbeResult:
+        """Maps, heads and per-branch summaries of a preprocessed batch, from one compiled call."""
+        outs = self._summaries(batch)
+        self.forward_passes += 1
+        n, k = len(self.entries), len(self.head_names)
+        maps, heads = outs[:n], outs[n:n + k]
+        extras = outs[n + k:]
+        if self.active_on_host:  # one comparison and count per map: cheaper than the graph on a CPU
+            active = np.array([[np.count_nonzero(a[i] > 0) / a[i].size for a in maps]
+                               for i in range(len(batch))], dtype=np.float32)
+        else:
+            active = extras[2]
+        return ProbeResult(maps, heads, extras[0], extras[1], active)
+
+    def branch_summaries(self, result: ProbeResult, image: int = 0) -> list["BranchSummary"]:
+        """One `BranchSummary` per entry for one image of `result`."""
+        means = np.asarray(result.channel_means[image], dtype=np.float32)
+        branch_mean = (np.add.reduceat(means, self.starts) / self.channels).tolist()
+        top = np.asarray(result.top[image], dtype=np.int64)  # (branches, k); past a branch's width: padding
+        valid = (top < self.channels[:, None]).tolist()
+        top_means = means[np.minimum(self.starts[:, None] + top, means.size - 1)].tolist()
+        top, active = top.tolist(), np.asarray(result.active[image]).tolist()
+        out = []
+        for i, (e, a) in enumerate(zip(self.entries, result.maps)):
+            keep = [j for j, ok in enumerate(valid[i]) if ok][:TOP_CHANNELS]
+            out.append(BranchSummary(e.module, e.branch, e.label, int(self.channels[i]), int(a.shape[1]),
+                                     int(a.shape[2]), branch_mean[i], active[i], tuple(top[i][j] for j in keep),
+                                     tuple(top_means[i][j] for j in keep)))
+        return out
 
 
 def get_probe(model) -> Probe:
     """The cached probe of `model` (built on first use)."""
-    probe = _PROBES.get(model)
-    if probe is None:
-        probe = Probe(model)
-        _PROBES[model] = probe
-    return probe
+    with _LOCK:
+        probe = _PROBES.get(model)
+        if probe is None:
+            probe = Probe(model)
+            _PROBES[model] = probe
+        return probe
+
+
+def refresh_probe(model) -> None:
+    """After `model`'s weights changed: its cached probe folds them again (no-op without a probe)."""
+    with _LOCK:
+        probe = _PROBES.get(model)
+    if probe is not None:
+        probe.refresh()
 
 
 @dataclass(frozen=True)
@@ -100,6 +235,8 @@ class Activations:
     summary:       one `BranchSummary` per probed branch, in the same order
     crop:          the (H, W, 3) uint8 image the network saw
     probabilities: {head: (classes,) softmax}, "main" first, then "aux_1", ...
+    device:        where the forward pass ran ("CPU:0", "GPU:0")
+    fallback:      why it did not run on the GPU it was meant for (out of memory), else None
     """
 
     maps: dict
@@ -107,6 +244,8 @@ class Activations:
     summary: tuple[BranchSummary, ...]
     crop: np.ndarray
     probabilities: dict
+    device: str = "CPU:0"
+    fallback: Optional[str] = None
 
     @property
     def head_names(self) -> list[str]:
@@ -116,16 +255,10 @@ class Activations:
         return self.maps[module]
 
 
-def summarize(module: str, key: str, label: str, a: np.ndarray) -> BranchSummary:
-    per_channel = a.mean(axis=(0, 1))
-    top = np.argsort(-per_channel)[:TOP_CHANNELS]
-    return BranchSummary(module, key, label, int(a.shape[-1]), int(a.shape[0]), int(a.shape[1]),
-                         float(a.mean()), float((a > 0).mean()), tuple(int(i) for i in top),
-                         tuple(float(per_channel[i]) for i in top))
-
-
 def prepare(model, image, *, resize: str = "crop"):
     """(crop, batch) of `image` (anything `load_image` takes) for `model`'s input size and weights."""
+    from explorer.inference.images import load_image, preprocess  # Pillow: only where images are read
+
     info = model_info(model)
     img = image if hasattr(image, "mode") and image.mode == "RGB" else load_image(image)
     norm = info.normalization  # the preprocessing the loaded weights expect (model_info)
@@ -133,20 +266,22 @@ def prepare(model, image, *, resize: str = "crop"):
 
 
 def branch_activations(model, image, *, resize: str = "crop") -> Activations:
-    """Every branch's feature maps for one image, from ONE forward pass of the cached probe."""
+    """Every branch's feature maps and summaries for one image, from ONE compiled call of the
+    cached probe."""
+    from explorer.nn.compiled import last_run
+
     probe = get_probe(model)
     crop, batch = prepare(model, image, resize=resize)
-    maps, heads = probe.run(batch)
+    result = probe.summarize(batch)
+    run = last_run()
     by_module: dict = {}
     labels: dict = {}
-    summary = []
-    for entry, a in zip(probe.entries, maps):
-        a = a[0]
-        by_module.setdefault(entry.module, {})[entry.branch] = a
+    for entry, a in zip(probe.entries, result.maps):
+        by_module.setdefault(entry.module, {})[entry.branch] = a[0]
         labels.setdefault(entry.module, {})[entry.branch] = entry.label
-        summary.append(summarize(entry.module, entry.branch, entry.label, a))
-    probabilities = {name: h[0] for name, h in zip(probe.head_names, heads)}
-    return Activations(by_module, labels, tuple(summary), crop, probabilities)
+    probabilities = {name: h[0] for name, h in zip(probe.head_names, result.heads)}
+    return Activations(by_module, labels, tuple(probe.branch_summaries(result)), crop, probabilities,
+                       run.device if run else "CPU:0", run.fallback if run else None)
 
 
 def class_name(index: int, classes: int) -> str:
@@ -174,7 +309,6 @@ def predict(model, image=None, top: int = 5, *, activations: Activations = None,
         probs = activations.probabilities
     else:
         _, batch = prepare(model, image, resize=resize)
-        outs = model.predict_on_batch(batch)
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        probs = {name: np.asarray(o)[0] for name, o in zip(model_info(model).head_names, outs)}
+        probe = get_probe(model)
+        probs = {name: o[0] for name, o in zip(probe.head_names, probe.forward(batch))}
     return {name: top_k(p, top) for name, p in probs.items()}

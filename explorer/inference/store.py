@@ -2,8 +2,9 @@
 long-running process that switches between variants and design choices).
 
 Memory bound: the store holds at most `max_entries` models (default 3). Each held model keeps its
-weights, its compiled predict function and its activation probe (which shares the model's layers,
-so it adds graph bookkeeping, not weights). Building a fourth evicts the least recently used one:
+weights, its compiled functions and its activation probe; for a network with batch norm the probe
+runs a folded copy of the convolutions (`explorer.nn.fold`: about one more set of weights, bought
+for a faster forward pass), otherwise it shares the model's layers. Building a fourth evicts the least recently used one:
 the store drops its references and runs `gc.collect()`, so the model, its probe and its compiled
 functions are freed. It never calls `keras.backend.clear_session()`, which would reset Keras's
 global state under models that other sessions are still using. `make bench` measures resident

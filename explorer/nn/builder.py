@@ -39,8 +39,8 @@ def layer_seed(variant: str, seed: int, layer: str) -> int:
 class _Graph:
     """Creates (or, with `reuse`, looks up) the layers of one model while wiring it."""
 
-    def __init__(self, variant: str, seed: int, reuse=None, tap: Optional[Tap] = None):
-        self.variant, self.seed, self.tap = variant, int(seed), tap
+    def __init__(self, variant: str, seed: int, reuse=None, tap: Optional[Tap] = None, initialize: bool = True):
+        self.variant, self.seed, self.tap, self.initialize = variant, int(seed), tap, initialize
         self.reuse = {layer.name: layer for layer in reuse.layers} if reuse is not None else None
 
     def layer(self, cls, name: str, *args, seeded: tuple[str, ...] = (), **kw):
@@ -51,7 +51,8 @@ class _Graph:
         import keras
 
         for i, arg in enumerate(seeded):
-            kw[arg] = keras.initializers.GlorotUniform(seed=layer_seed(self.variant, self.seed, f"{name}:{i}"))
+            kw[arg] = (keras.initializers.GlorotUniform(seed=layer_seed(self.variant, self.seed, f"{name}:{i}"))
+                       if self.initialize else "zeros")
         return cls(*args, name=name, **kw)
 
     def conv(self, u: ConvU, x):
@@ -129,9 +130,9 @@ class _Graph:
 
 
 def build_graph(net: Net, x, *, seed: int = 0, reuse=None, tap: Optional[Tap] = None,
-                tap_out: Optional[TapOut] = None) -> tuple[list, dict]:
+                tap_out: Optional[TapOut] = None, initialize: bool = True) -> tuple[list, dict]:
     """Wire `net` on the input tensor `x`: (outputs [main head, aux heads...], {module: output})."""
-    g = _Graph(net.variant, seed, reuse, tap)
+    g = _Graph(net.variant, seed, reuse, tap, initialize)
     after = {}
     for m in net.modules:
         x = g.module(m, x)
@@ -142,10 +143,33 @@ def build_graph(net: Net, x, *, seed: int = 0, reuse=None, tap: Optional[Tap] = 
     return outputs, after
 
 
-def build_net(net: Net, *, seed: int = 0):
-    """keras.Model of a resolved net, with reproducible random weights (see `layer_seed`)."""
+def build_net(net: Net, *, seed: int = 0, initialize: bool = True):
+    """keras.Model of a resolved net, with reproducible random weights (see `layer_seed`); with
+    initialize=False every kernel starts at zero (quicker, for weights that are set right after)."""
     import keras
 
     inputs = keras.Input(net.input_shape, name="input")
-    outputs, _ = build_graph(net, inputs, seed=seed)
+    outputs, _ = build_graph(net, inputs, seed=seed, initialize=initialize)
     return keras.Model(inputs, outputs if len(outputs) > 1 else outputs[0], name=net.variant)
+
+
+def fill_random(model, seed: int = 0) -> None:
+    """Random weights from numpy for every variable of `model`, batch-norm statistics included
+    (a fresh model's are 0 and 1). With `build_net(..., initialize=False)` this skips Keras's
+    per-shape initializers (under JAX each one compiles: minutes per variant), for speed
+    measurements and for tests of inference-time folding; not the reproducible seeded weights."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for v in model.weights:
+        name, shape = v.path.rsplit("/", 1)[-1], tuple(v.shape)
+        if name == "moving_variance":
+            value = rng.uniform(0.5, 2.0, shape)
+        elif name == "gamma":
+            value = rng.uniform(0.5, 1.5, shape)
+        elif name in ("moving_mean", "beta", "bias"):
+            value = rng.normal(0, 0.2, shape)
+        else:  # kernels: variance-preserving
+            fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else shape[0]
+            value = rng.normal(0, (2.0 / fan_in) ** 0.5, shape)
+        v.assign(value.astype(v.dtype))

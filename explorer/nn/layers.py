@@ -38,6 +38,8 @@ class ScaledResidual(keras.layers.Layer):
 
     def call(self, inputs):
         shortcut, residual = inputs
+        if self.scale == 1.0:  # folded into the up-projection (explorer.nn.fold): one pass less
+            return shortcut + residual
         return shortcut + residual * self.scale
 
     def compute_output_shape(self, input_shape):

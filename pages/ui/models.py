@@ -15,6 +15,7 @@ import explorer
 from explorer.figures.fmt import human
 from explorer.inference.store import LoadedModel
 from explorer.inference.weights import archive_path, no_weights_why, weight_sources
+from explorer.nn.compiled import last_run
 from pages.ui.i18n import N_, _
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +32,29 @@ def device_info() -> dict:
     from explorer.nn.backend import setup_devices
 
     return setup_devices()
+
+
+def device_line() -> str:
+    """The sidebar's device line: where the latest forward pass actually ran (and why not on the
+    GPU, when it fell back), else what was detected."""
+    info, run = device_info(), last_run()
+    if run is None:  # nothing ran yet: what was found
+        if info["gpus"]:
+            return _("Device: {n} GPU(s) ({names}) with {backend}.").format(
+                n=len(info["gpus"]), names=", ".join(info["gpus"]), backend=info["backend"])
+        return _("Device: {device}, no GPU found ({backend} backend). GPU support: "
+                 "`pip install \"tensorflow[and-cuda]\"`.").format(device=info["device"], backend=info["backend"])
+    if run.on_gpu:
+        index = int(run.device.split(":")[-1] or 0)
+        where = "GPU: " + (info["gpus"][index] if index < len(info["gpus"]) else run.device)
+    else:
+        where = "CPU" if info["gpus"] else info["device"]
+    text = _("Device: the last forward pass ran on **{where}** ({backend})").format(where=where, backend=run.backend)
+    if run.fallback:
+        text += _(", because the GPU ran out of memory")
+    if not info["gpus"]:
+        text += _("; no GPU found")
+    return _("{line}.").format(line=text)  # the full stop of the language
 
 
 @st.cache_resource(show_spinner=False, max_entries=1)

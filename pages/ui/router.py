@@ -79,3 +79,4 @@ def main() -> None:
     name = "overview" if current.url_path in ("", HOME) else current.url_path
     st.session_state["_view"] = sidebar.render_sidebar(next((p for p in PAGES if p.url_path == name), PAGES[0]))
     current.run()
+    sidebar.render_device()

@@ -181,8 +181,15 @@ def _validated(sb, v: str) -> state.View:
             sb.caption(_("Differs from the configuration these weights were trained with ({names}): the "
                          "layers the change touches start from random weights, the others keep theirs.").format(
                 names=", ".join(label(n) for n in differs)))
-    sb.caption(_("Device: {device}").format(device=models.device_info()["summary"]))
     return state.View(v, c, error, w)
+
+
+def render_device() -> None:
+    """The device line, drawn after the page ran, so it says where this run's model actually ran."""
+    try:
+        st.sidebar.caption(models.device_line())
+    except Exception:  # noqa: BLE001 - a device query must never break the page
+        log.exception("device line failed")
 
 
 def _language(sb) -> None:

@@ -67,7 +67,15 @@ def copy_weights(source, target) -> int:
                            f"the first unmatched one is {extra.name!r} ({type(extra).__name__}).")
     for s, d in zip(src, dst):
         d.set_weights(s.get_weights())
+    weights_changed(target)
     return len(src)
+
+
+def weights_changed(model) -> None:
+    """`model`'s cached probe folds its new weights again (explorer.inference.probe)."""
+    from explorer.inference.probe import refresh_probe
+
+    refresh_probe(model)
 
 
 def keep_weights(reference, model) -> tuple[str, ...]:
@@ -83,6 +91,7 @@ def keep_weights(reference, model) -> tuple[str, ...]:
             layer.set_weights(other.get_weights())
         else:
             new.append(layer.name)
+    weights_changed(model)
     return tuple(new)
 
 
@@ -173,3 +182,4 @@ def load_keras_file(model, path: Path) -> None:
             model.load_weights(str(path))
         except Exception as e:  # noqa: BLE001
             raise WeightsError(f"{path} does not fit {model.name} with these choices: {keras_load_error(e)}") from None
+    weights_changed(model)

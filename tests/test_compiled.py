@@ -1,0 +1,250 @@
+"""The probe's compiled call (`explorer.nn.compiled`), batch-norm folding (`explorer.nn.fold`) and
+the in-graph summaries, under the process's Keras backend (TensorFlow here); the same tests run
+under JAX and torch in a subprocess when those libraries are installed (`test_other_backend`)."""
+import gc
+import os
+import subprocess
+import sys
+import weakref
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import explorer
+from explorer.arch.graph import resolve
+from explorer.arch.validate import choices as make_choices
+from explorer.inference.probe import Probe, get_probe, refresh_probe
+from explorer.nn import compiled
+from explorer.nn.builder import build_net, fill_random
+from explorer.nn.fold import fold_batchnorm
+from explorer.nn.info import ModelInfo, set_info
+from explorer.zoo.variants import get_spec
+
+pytestmark = pytest.mark.xdist_group("compiled")
+BACKEND = keras.config.backend()
+# small but deep enough: every kind of module, batch norm, residual scales
+SMALL = {"googlenet": dict(input_size=64, width=0.5, batch_norm=True),
+         "bn_inception": dict(input_size=64, width=0.5),
+         "inception_v3": dict(input_size=75, width=0.25),
+         "inception_v4": dict(input_size=75, width=0.25),
+         "inception_resnet_v1": dict(input_size=75, width=0.25),
+         "inception_resnet_v2": dict(input_size=75, width=0.25)}
+
+
+def random_model(variant: str, seed: int = 0, **choices):
+    """An explorer model with random weights AND random batch-norm statistics (a fresh model's
+    are 0 and 1, which folding would leave unchanged), built without Keras's per-shape random
+    initializers (minutes under JAX): zeros, then numpy's random numbers."""
+    spec = get_spec(variant)
+    c = make_choices(spec, **choices)
+    model = build_net(resolve(spec, c), initialize=False)
+    set_info(model, ModelInfo(variant, c, "random", (False,) * len(model.outputs), seed, spec.normalization))
+    fill_random(model, seed)
+    return model
+
+
+def batch(model, n=2, seed=1):
+    size = model.input_shape[1]
+    return np.random.default_rng(seed).uniform(-1, 1, (n, size, size, 3)).astype("float32")
+
+
+def rel_err(a, b) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-12))
+
+
+def layer_outputs(model, names, x) -> list:
+    """The outputs of `model`'s layers `names` for `x`, through Keras's own predict."""
+    outs = keras.Model(model.input, [model.get_layer(n).output for n in names]).predict_on_batch(x)
+    return [np.asarray(o) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
+
+
+@pytest.mark.parametrize("variant, fold", [("bn_inception", True),
+                                           pytest.param("bn_inception", False, marks=pytest.mark.slow),
+                                           pytest.param("inception_resnet_v2", True, marks=pytest.mark.slow),
+                                           pytest.param("inception_resnet_v2", False, marks=pytest.mark.slow)])
+def test_probe_outputs_equal_the_models_layer_outputs(variant, fold):
+    model = random_model(variant, **SMALL[variant])
+    probe = Probe(model, fold=fold)
+    assert probe.folded is fold
+    x = batch(model)
+    maps, heads = probe.run(x)
+    want = layer_outputs(model, [e.layer for e in probe.entries], x)
+    assert len(maps) == len(want) == len(probe.entries)
+    for e, a, b in zip(probe.entries, maps, want):
+        assert a.shape == b.shape, e
+        assert rel_err(a, b) < 1e-4, (e, rel_err(a, b))
+    main = np.asarray(model.predict_on_batch(x))
+    assert rel_err(heads[0], main) < 1e-4
+    assert rel_err(probe.forward(x)[0], main) < 1e-4
+    if fold:  # the folded network really has no batch norm left, and the model still has its own
+        assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in probe.network.layers)
+        assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
+
+
+@pytest.mark.parametrize("variant", [pytest.param(v, marks=pytest.mark.slow) if v != "inception_resnet_v1" else v
+                                     for v in SMALL])
+def test_folded_equals_unfolded(variant):
+    """Batch norm and residual scales folded: every module's output and every head unchanged."""
+    model = random_model(variant, **SMALL[variant])
+    folded = fold_batchnorm(model, residual_scale=True)
+    net = explorer.model_info(model).net
+    names = [m.output for m in net.modules]
+    x = batch(model)
+    got, want = layer_outputs(folded, names, x), layer_outputs(model, names, x)
+    for name, a, b in zip(names, got, want):
+        assert rel_err(a, b) < 1e-4, (name, rel_err(a, b))
+    assert rel_err(folded.predict_on_batch(x), model.predict_on_batch(x)) < 1e-4
+    bn = {layer.name for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)}
+    assert bn and {layer.name for layer in folded.layers} == {layer.name for layer in model.layers} - bn
+
+
+def test_summaries_are_computed_in_the_graph_and_match_numpy():
+    model = random_model("bn_inception", **SMALL["bn_inception"])
+    probe = Probe(model, fold=True)
+    x = batch(model, n=2)
+    r = probe.summarize(x)
+    assert r.channel_means.shape == (2, int(probe.channels.sum()))
+    assert r.top.shape[:2] == (2, len(probe.entries)) and r.active.shape == (2, len(probe.entries))
+    for image in (0, 1):
+        for s, a in zip(probe.branch_summaries(r, image), r.maps):
+            a = np.asarray(a[image], np.float64)
+            per_channel = a.mean(axis=(0, 1))
+            assert (s.height, s.width, s.channels) == a.shape
+            assert s.mean == pytest.approx(a.mean(), rel=1e-4, abs=1e-6)
+            assert s.active_fraction == pytest.approx((a > 0).mean(), abs=1e-6)
+            assert len(s.top_channels) == min(8, a.shape[-1])
+            assert np.allclose(s.top_means, per_channel[list(s.top_channels)], rtol=1e-4, atol=1e-6)
+            # the strongest channels, in order: nothing outside them is stronger
+            assert list(s.top_means) == sorted(s.top_means, reverse=True)
+            assert s.top_means[-1] >= np.sort(per_channel)[::-1][len(s.top_channels) - 1] - 1e-5
+
+
+@pytest.mark.slow
+def test_the_gpu_code_path_gives_the_same_outputs():
+    """The accelerator path (TensorFlow: the model XLA-compiled inside the call, every output copied
+    to the host in the same call), forced on this CPU: same outputs as the CPU path."""
+    model = random_model("bn_inception", **SMALL["bn_inception"])
+    probe = Probe(model)
+    x = batch(model)
+    gpu_path = compiled.CompiledCall(probe.probe, probe._summary_graph, accelerator=True)(x)
+    cpu_path = compiled.CompiledCall(probe.probe, probe._summary_graph, accelerator=False)(x)
+    assert len(gpu_path) == len(cpu_path) == len(probe.entries) + 1 + (2 if probe.active_on_host else 3)
+    for a, b in zip(gpu_path[:len(probe.entries) + 1], cpu_path):
+        assert a.shape == b.shape and rel_err(a, b) < 1e-4
+
+
+def test_outputs_are_not_copied_and_not_kept():
+    model = random_model("bn_inception", **SMALL["bn_inception"])
+    probe = Probe(model, fold=False)
+    maps, heads = probe.run(batch(model))
+    # wrapped, not copied: the arrays view the backend's own buffers
+    assert not any(a.flags.owndata for a in maps)
+    ref = weakref.ref(maps[0])
+    del maps, heads
+    gc.collect()
+    assert ref() is None  # the probe keeps no activations between calls
+
+
+def _fake_oom():
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        return tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[32,149,149,32]")
+    return RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 1.2GiB.")
+
+
+def test_gpu_out_of_memory_falls_back_to_the_cpu(monkeypatch):
+    model = random_model("bn_inception", **SMALL["bn_inception"])
+    probe = get_probe(model)
+    from PIL import Image
+
+    image = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    before = explorer.branch_activations(model, image)
+    assert before.fallback is None and before.device.endswith(":0")
+    assert compiled.last_run().fallback is None
+    call = probe._summaries
+    calls = []
+
+    def out_of_memory(x):
+        calls.append(1)
+        raise _fake_oom()
+
+    monkeypatch.setattr(call, "_default", out_of_memory)
+    if BACKEND == "torch":  # torch cannot run one call on the CPU: a clear error instead
+        with pytest.raises(compiled.DeviceMemoryError, match="ran out of memory"):
+            explorer.branch_activations(model, image)
+        return
+    after = explorer.branch_activations(model, image)
+    assert calls == [1]
+    assert after.fallback == compiled.OOM_MESSAGE and "ran out of memory" in after.fallback
+    assert after.device == "CPU:0" and compiled.last_run().device == "CPU:0"
+    for s, t in zip(before.summary, after.summary):
+        assert s.top_channels == t.top_channels and s.mean == pytest.approx(t.mean, rel=1e-4, abs=1e-6)
+    assert rel_err(after.probabilities["main"], before.probabilities["main"]) < 1e-4
+    # any other error is not swallowed
+    monkeypatch.setattr(call, "_default", lambda x: (_ for _ in ()).throw(ValueError("a bug")))
+    with pytest.raises(ValueError, match="a bug"):
+        explorer.branch_activations(model, image)
+
+
+def test_out_of_memory_and_device_names():
+    assert compiled.is_out_of_memory(_fake_oom())
+    assert compiled.is_out_of_memory(RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert not compiled.is_out_of_memory(ValueError("shapes (3,) and (4,) not aligned"))
+    assert compiled._device_label("/job:localhost/replica:0/task:0/device:GPU:1") == "GPU:1"
+    assert compiled._device_label("cuda:0") == "GPU:0" and compiled._device_label("cpu") == "CPU:0"
+    assert compiled._device_label("gpu:0") == "GPU:0" and compiled._device_label("TFRT_CPU_0") == "CPU:0"
+
+
+@pytest.mark.slow
+def test_the_folded_probe_follows_weight_changes():
+    model = random_model("bn_inception", **SMALL["bn_inception"])
+    probe = get_probe(model)
+    assert probe.folded
+    x = batch(model)
+    bn = next(layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization))
+    bn.moving_mean.assign(np.asarray(bn.moving_mean) + 1.0)
+    want = layer_outputs(model, [e.layer for e in probe.entries], x)
+    stale = probe.run(x)[0]
+    assert max(rel_err(a, b) for a, b in zip(stale, want)) > 1e-3  # a snapshot until refreshed
+    refresh_probe(model)
+    fresh = probe.run(x)[0]
+    assert max(rel_err(a, b) for a, b in zip(fresh, want)) < 1e-4
+    # explorer's own weight copying refreshes it
+    other = random_model("bn_inception", seed=5, **SMALL["bn_inception"])
+    explorer.copy_weights(other, model)
+    want = layer_outputs(other, [e.layer for e in probe.entries], x)
+    assert max(rel_err(a, b) for a, b in zip(probe.run(x)[0], want)) < 1e-4
+    ref = weakref.ref(model)  # the folded probe, like any other, does not keep its model alive
+    del model
+    gc.collect()
+    assert ref() is None
+
+
+def test_a_network_without_batch_norm_is_not_copied():
+    model = random_model("googlenet", input_size=64, width=0.5)
+    probe = Probe(model, fold=True)
+    assert not probe.folded  # nothing to fold: the probe runs on the model's own weights, no copy
+    assert {id(v) for v in probe.network.weights} == {id(v) for v in model.weights}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_other_backend(backend):
+    """These tests under KERAS_BACKEND=jax / torch (CPU), in a fresh interpreter (the backend is
+    fixed per process). Skipped when the library is not installed (it is not a requirement)."""
+    if BACKEND != "tensorflow":
+        pytest.skip("run from the TensorFlow process only")
+    pytest.importorskip(backend)
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "KERAS_BACKEND": backend, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "",
+           "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                           "-m", "not slow", str(Path(__file__))], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=1200)
+    tail = proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert proc.returncode == 0, tail
+    assert " passed" in proc.stdout and " failed" not in proc.stdout, tail

@@ -1,0 +1,45 @@
+"""`make run` picks TensorFlow's CUDA build where an NVIDIA driver is present, and only there
+(`make -n`: the commands make would run; nothing is installed)."""
+import itertools
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_dirs = itertools.count()
+
+
+def make_n(tmp_path, *args, gpu: bool) -> str:
+    """`make -n <args>` with a PATH holding only the tools the Makefile uses, plus a fake
+    `nvidia-smi` that lists one GPU when `gpu`."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    bin_dir = tmp_path / f"bin{next(_dirs)}"
+    bin_dir.mkdir()
+    for tool in ("sh", "sed", "cksum", "cut"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    if gpu:
+        fake = bin_dir / "nvidia-smi"
+        fake.write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H200 (UUID: GPU-0)'\n")
+        fake.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "CPU"}
+    env["PATH"] = str(bin_dir)
+    out = subprocess.run([shutil.which("make"), "-n", *args], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_make_run_installs_the_cuda_build_only_with_a_gpu(tmp_path):
+    with_gpu = make_n(tmp_path, "run", gpu=True)
+    assert 'pip install --quiet "tensorflow[and-cuda]>=2.' in with_gpu
+    assert "streamlit run streamlit_app.py" in with_gpu and "CUDA_VISIBLE_DEVICES=" not in with_gpu
+    without = make_n(tmp_path, "run", gpu=False)
+    assert "and-cuda" not in without and "streamlit run streamlit_app.py" in without
+    cpu = make_n(tmp_path, "run", "CPU=1", gpu=True)  # forced: no CUDA build, the GPU hidden
+    assert "and-cuda" not in cpu and "CUDA_VISIBLE_DEVICES= " in cpu
+    tests = make_n(tmp_path, "test", gpu=True)  # the tests stay on the CPU build, as in CI
+    assert "and-cuda" not in tests and "pytest" in tests
