@@ -159,10 +159,10 @@ def render(view: state.View) -> None:
     default = explorer.cost(view.variant)
     cur = explorer.cost(view.variant, **view.kwargs)
     _headline(view, default, cur)
-    why = explain_factorization(view.variant, **view.kwargs)
+    why = explain_factorization(view.variant, tr=_, **view.kwargs)
     if why:
         st.markdown(why)
-    why_nxn = explain_nxn(view.variant, **view.kwargs)
+    why_nxn = explain_nxn(view.variant, tr=_, **view.kwargs)
     if why_nxn and explorer.choices(view.variant, **view.kwargs).factorize_nxn:  # only when it splits
         st.markdown(why_nxn)
     _single_toggles(view.variant, s, default)

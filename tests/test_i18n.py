@@ -99,6 +99,19 @@ def test_figures_draw_translated_titles_and_axes():
     assert accuracy_figure(rows, "macs", "top-1").layout.yaxis.title.text == "top-1 accuracy (%)"
 
 
+def test_the_design_costs_explanations_are_translated_with_the_same_numbers():
+    import re
+
+    from explorer.arch.factorize import explain, explain_nxn
+
+    zh = lambda t: i18n.translate(t, "zh")  # noqa: E731
+    for fn, kw in ((explain, dict(factorize_5x5=True)), (explain_nxn, dict(factorize_nxn=True, factorize_mid="out"))):
+        en, cn = fn("googlenet", **kw), fn("googlenet", tr=zh, **kw)
+        assert cn.startswith("**为什么") and not catalogues.still_english(re.sub(r"[^\u4e00-\u9fff]", "", cn) or "x")
+        numbers = lambda t: re.findall(r"\d+(?:[.,]\d+)*", t)  # noqa: E731
+        assert sorted(numbers(cn)) == sorted(numbers(en)), (en, cn)
+
+
 # --------------------------------------------------------------------------- the app (slow)
 @pytest.mark.slow
 @pytest.mark.xdist_group("app")

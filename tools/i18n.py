@@ -6,7 +6,8 @@ check them.
 
 The strings come from two places:
 - the code, by Babel's Python extractor: `_("...")` and `N_("...")` in pages/ and the router,
-  `tr("...")` and `N_("...")` in explorer/figures/ (the figures take the pages' `_` as `tr`);
+  `tr("...")` and `N_("...")` in explorer/figures/ and explorer/arch/factorize.py (they take the
+  pages' `_` as `tr`);
 - the library's data that the pages show through `_(value)` (choice labels and help, paper vs
   shipped notes, published sources and ablation steps): `library_messages()` lists them.
 
@@ -27,7 +28,7 @@ TEMPLATE = LOCALE_DIR / "messages.pot"
 LANGS = ("en", "zh")
 KEYWORDS = {"_": None, "N_": None, "tr": None}
 # Files whose strings the UI shows (pages/ui/i18n.py itself has none).
-CODE = ("streamlit_app.py", "pages/*.py", "pages/ui/*.py", "explorer/figures/*.py")
+CODE = ("streamlit_app.py", "pages/*.py", "pages/ui/*.py", "explorer/figures/*.py", "explorer/arch/factorize.py")
 
 
 def code_files() -> list[Path]:
