@@ -111,7 +111,7 @@ def _trained_weights() -> None:
 
 def _this_machine() -> None:
     st.subheader(_("This machine"))
-    lines = ["- " + _("**Device**: {device}").format(device=models.device_info()["summary"])]
+    lines = ["- " + models.device_line()]  # where the last forward pass ran, else what was found
     for v in explorer.list_variants():
         here = [s.title for s in weight_sources(v) if cached(s)]
         if here:

@@ -104,7 +104,7 @@ def test_overview_table_and_sample_button():
         row = table[table["variant"] == explorer.get_spec(v).title].iloc[0]
         assert row["params (exact)"] == c.params and row["MACs (exact)"] == c.macs
         assert row["params"] == human(c.params)
-    assert "**Device**: " in texts(at)
+    assert "- Device: " in texts(at)  # the same line as the sidebar's (where the last forward pass ran)
     at.button(key="open_sample").click().run()  # a sample photo one click away
     assert_clean(at)
     assert at.selectbox(key="sample").value == "chelsea"
