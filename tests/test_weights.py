@@ -297,6 +297,7 @@ def test_a_rebuild_after_a_toggle_keeps_unchanged_pretrained_layers_and_lists_th
                         "tf_slim")
     new = set(toggled.info.new_layers)
     assert toggled.fallback is None and toggled.partly_trained and toggled.info.weights == "tf_slim"
+    assert toggled.info.fit == trained.info.fit == "central"  # the rebuilt model keeps the weights' fit
     assert "inception_3a__b2_3x3__conv" in new  # its 3x3 now reads 192 channels, not 96
     assert "stem__conv1_7x7__conv" not in new and "inception_3a__b1_1x1__conv" not in new
     assert toggled.info.heads_trained == (False,)  # the main head now sees re-initialised layers
