@@ -452,3 +452,17 @@ def test_preprocess_bad_options():
         preprocess(np.zeros((10, 10, 3), np.float32), 5)
     with pytest.raises(TypeError):
         preprocess(b"not decoded", 5)
+
+
+def test_preprocess_central_is_tf_slims_evaluation_crop():
+    """TF-slim's evaluation: tf.image.central_crop(0.875) (its rounding), then a bilinear resize."""
+    arr = np.zeros((80, 160, 3), np.uint8)
+    arr[:, :10] = 255  # a 10-px white band on the left: 160 * 0.0625 = 10 px are cut each side
+    arr[:5] = 255  # a 5-px band on top: 80 * 0.0625 = 5 px are cut
+    crop, _ = preprocess(arr, (70, 140), resize="central")
+    assert crop.shape == (70, 140, 3)
+    assert crop.max() == 0  # both bands fall outside the central 87.5%
+    same, _ = preprocess(np.full((64, 64, 3), 7, np.uint8), 64, resize="central")
+    assert same.shape == (64, 64, 3) and (same == 7).all()  # cut to 56 px and resized back
+    odd = Image.fromarray(np.zeros((75, 75, 3), np.uint8))
+    assert images._central_crop(odd, 0.875).size == (67, 67)  # int((75 - 65.625) / 2) = 4 px each side

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import explorer
 from explorer.inference import weights as W
+from explorer.inference.probe import prepare
 from explorer.inference.store import ModelStore
 from explorer.inference.weights import fetch, slim
 from explorer.zoo import published
@@ -107,6 +109,12 @@ def test_a_checkpoint_implies_its_architecture_and_round_trips(v1, tmp_path):
     info = explorer.model_info(loaded)
     assert info.choices == explorer.choices("googlenet", input_size=64, **V1) and info.choices.table == "tf_slim"
     assert info.heads_trained == (True,) and info.normalization == "tf"
+    assert info.fit == "central"  # photos are fitted as TF-slim's evaluation did (central 87.5%)
+    photo = np.zeros((128, 128, 3), np.uint8)  # made a PIL image below
+    photo[:8] = 255  # a band in the outer 6.25%: cut by the central crop, kept by "crop"
+    assert prepare(loaded, Image.fromarray(photo))[0].max() == 0
+    assert prepare(loaded, Image.fromarray(photo), resize="crop")[0].max() == 255
+    assert explorer.model_info(explorer.build("googlenet", input_size=64)).fit == "crop"
     x = np.random.default_rng(1).uniform(-1, 1, (2, 64, 64, 3)).astype("float32")
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
     with_aux = explorer.build("googlenet", input_size=96, aux_heads=True, weights=str(prefix))
@@ -289,6 +297,7 @@ def test_a_rebuild_after_a_toggle_keeps_unchanged_pretrained_layers_and_lists_th
                         "tf_slim")
     new = set(toggled.info.new_layers)
     assert toggled.fallback is None and toggled.partly_trained and toggled.info.weights == "tf_slim"
+    assert toggled.info.fit == trained.info.fit == "central"  # the rebuilt model keeps the weights' fit
     assert "inception_3a__b2_3x3__conv" in new  # its 3x3 now reads 192 channels, not 96
     assert "stem__conv1_7x7__conv" not in new and "inception_3a__b1_1x1__conv" not in new
     assert toggled.info.heads_trained == (False,)  # the main head now sees re-initialised layers

@@ -159,7 +159,7 @@ def _cam(acts: np.ndarray, grad_sum: np.ndarray) -> np.ndarray:
 
 
 def branch_gradcam(model, image, module: str, *, head: str = "main", class_index: Optional[int] = None,
-                   zeroed=(), resize: str = "crop") -> GradCAM:
+                   zeroed=(), resize: Optional[str] = None) -> GradCAM:
     """Grad-CAM of each branch of `module` (and of the module as one layer) for `class_index` of
     `head` ("main", "aux_1", ...; None: the head's top-1 for this image). `zeroed`: (module,
     branch) pairs switched off first. One forward and one backward pass. See `GradCAM`."""

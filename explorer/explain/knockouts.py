@@ -81,7 +81,7 @@ def _run(gated, batch: np.ndarray, gate: np.ndarray, blend: np.ndarray, hi: int,
 
 
 def knockout(model, image, *, head: str = "main", class_index: Optional[int] = None, modules=None,
-             progress: Optional[Callable[[int, int], None]] = None, resize: str = "crop") -> Knockout:
+             progress: Optional[Callable[[int, int], None]] = None, resize: Optional[str] = None) -> Knockout:
     """Switch each branch of `modules` (None: every branched module `head` reads) off in turn,
     zeroed and replaced by its mean, and report the probability of `class_index` (None: the
     intact network's top-1) of `head`. `progress(done, total)` is called after each pass."""
@@ -112,7 +112,7 @@ def knockout(model, image, *, head: str = "main", class_index: Optional[int] = N
                     gated.forward_passes - before)
 
 
-def predict_gated(model, image, *, zeroed=(), averaged=(), top: int = 5, resize: str = "crop") -> dict:
+def predict_gated(model, image, *, zeroed=(), averaged=(), top: int = 5, resize: Optional[str] = None) -> dict:
     """Top-k of every head with the (module, branch) pairs in `zeroed` switched off and those in
     `averaged` replaced by their mean, beside the intact network's probabilities:
     {"main": [(index, name, prob, intact prob), ...], "aux_1": ...}. One forward pass of the gated

@@ -29,7 +29,8 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyErr
                   ZeroDivisionError, MemoryError)
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 NORMALIZATIONS = ("tf", "torch", "caffe", "none", "unit")
-RESIZE_MODES = ("crop", "stretch")
+RESIZE_MODES = ("crop", "stretch", "central")
+SLIM_CENTRAL_FRACTION = 0.875  # TF-slim inception_preprocessing (evaluation): tf.image.central_crop
 _TORCH_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _TORCH_STD = np.array([0.229, 0.224, 0.225], np.float32)
 _CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], np.float32)
@@ -296,7 +297,9 @@ def preprocess(image, size: int | tuple[int, int], *, resize: str = "crop",
     array. size: an int (square) or (height, width), like Keras' `target_size`.
     resize: "crop" scales (bicubic) so the image covers the target (for a square target: the
     shorter side equals `size`), then centre-crops; "stretch" resizes the whole image to the
-    target, ignoring the aspect ratio.
+    target, ignoring the aspect ratio; "central" is TF-slim's evaluation preprocessing (the
+    central 87.5% of each side, then a bilinear resize to the target, ignoring the aspect ratio),
+    what the TF-slim checkpoints' published accuracies were measured with.
     normalization: "tf" x/127.5 - 1 (range [-1, 1]); "torch" (x/255 - mean)/std with ImageNet
     mean/std; "caffe" BGR order minus the ImageNet BGR mean (103.939, 116.779, 123.68);
     "none" or "unit" x/255.
@@ -311,8 +314,12 @@ def preprocess(image, size: int | tuple[int, int], *, resize: str = "crop",
                          f"{', '.join(map(repr, NORMALIZATIONS))}. Received: {normalization!r}")
     height, width = _target_size(size)
     img = _as_rgb_image(image)
-    if img.size == (width, height):  # already the input size (both modes): no resampling, no copy
+    if resize == "central":
+        img = _central_crop(img, SLIM_CENTRAL_FRACTION)
+    if img.size == (width, height):  # already the input size: no resampling, no copy
         out = img
+    elif resize == "central":
+        out = img.resize((width, height), Image.Resampling.BILINEAR)
     elif resize == "stretch":
         out = img.resize((width, height), Image.Resampling.BICUBIC)
     else:
@@ -324,6 +331,13 @@ def preprocess(image, size: int | tuple[int, int], *, resize: str = "crop",
         out = scaled.crop((left, top, left + width, top + height))
     crop = np.ascontiguousarray(np.asarray(out, dtype=np.uint8))
     return crop, normalize_array(crop[np.newaxis], normalization)
+
+
+def _central_crop(img: Image.Image, fraction: float) -> Image.Image:
+    """The central `fraction` of each side, with tf.image.central_crop's rounding."""
+    top = int((img.height - img.height * fraction) / 2)
+    left = int((img.width - img.width * fraction) / 2)
+    return img.crop((left, top, img.width - left, img.height - top))
 
 
 def normalize_array(images: np.ndarray, normalization: str = "tf") -> np.ndarray:

@@ -35,5 +35,6 @@ def build(variant: str, *, weights=None, seed: int = 0, **choices):
     info = set_info(model, ModelInfo(spec.name, c, "random", (False,) * (1 + len(net.aux)), seed, spec.normalization))
     if p is not None:
         heads = p.load(model, path, len(net.aux))
-        set_info(model, ModelInfo(spec.name, c, p.label, heads, seed, p.normalization or info.normalization))
+        set_info(model, ModelInfo(spec.name, c, p.label, heads, seed, p.normalization or info.normalization,
+                                         fit=p.fit))
     return model

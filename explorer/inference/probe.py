@@ -255,17 +255,19 @@ class Activations:
         return self.maps[module]
 
 
-def prepare(model, image, *, resize: str = "crop"):
-    """(crop, batch) of `image` (anything `load_image` takes) for `model`'s input size and weights."""
+def prepare(model, image, *, resize: Optional[str] = None):
+    """(crop, batch) of `image` (anything `load_image` takes) for `model`'s input size and weights.
+    resize: "crop", "stretch", "central" (see `preprocess`), or None: the loaded weights' own
+    evaluation preprocessing (`model_info(model).fit`: "central" for TF-slim checkpoints)."""
     from explorer.inference.images import load_image, preprocess  # Pillow: only where images are read
 
     info = model_info(model)
     img = image if hasattr(image, "mode") and image.mode == "RGB" else load_image(image)
     norm = info.normalization  # the preprocessing the loaded weights expect (model_info)
-    return preprocess(img, info.choices.input_size, resize=resize, normalization=norm)
+    return preprocess(img, info.choices.input_size, resize=resize or info.fit, normalization=norm)
 
 
-def branch_activations(model, image, *, resize: str = "crop") -> Activations:
+def branch_activations(model, image, *, resize: Optional[str] = None) -> Activations:
     """Every branch's feature maps and summaries for one image, from ONE compiled call of the
     cached probe."""
     from explorer.nn.compiled import last_run
@@ -302,7 +304,7 @@ def top_k(probabilities: np.ndarray, k: int = 5) -> list[tuple[int, str, float]]
     return [(int(i), class_name(int(i), probabilities.shape[-1]), float(probabilities[i])) for i in order]
 
 
-def predict(model, image=None, top: int = 5, *, activations: Activations = None, resize: str = "crop") -> dict:
+def predict(model, image=None, top: int = 5, *, activations: Activations = None, resize: Optional[str] = None) -> dict:
     """Top-k (class index, name, probability) of the main head and each aux head:
     {"main": [...], "aux_1": [...], ...}. Reuses `activations` (no second pass) when given."""
     if activations is not None:

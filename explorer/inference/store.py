@@ -176,7 +176,7 @@ class ModelStore:
         new = keep_weights(reference.model, model)
         info = replace(model_info(model), weights=reference.info.weights, new_layers=new,
                        heads_trained=heads_trained(model, reference.info.heads_trained, new),
-                       normalization=reference.info.normalization)
+                       normalization=reference.info.normalization, fit=reference.info.fit)
         set_info(model, info)
         return LoadedModel(model, info, uuid.uuid4().hex, weights)
 

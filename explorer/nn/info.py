@@ -30,7 +30,8 @@ class ModelInfo:
     or load). heads_trained: one flag per output (main head first, then each aux head): did
     that head and every layer behind it get its weights from a trained checkpoint? seed: the
     random initialisation's seed (None when unknown). normalization: the input preprocessing the
-    weights expect. new_layers: after a rebuild with other design choices (`ModelStore`), the
+    weights expect. fit: how a photo is fitted to the input by default ("crop", or "central" for
+    TF-slim checkpoints: their evaluation preprocessing, see `explorer.preprocess`). new_layers: after a rebuild with other design choices (`ModelStore`), the
     weighted layers that could not keep the weights of the configuration the weights belong to
     (new or reshaped by the change: randomly initialised); empty otherwise."""
 
@@ -41,6 +42,7 @@ class ModelInfo:
     seed: Optional[int] = 0
     normalization: str = "tf"
     new_layers: tuple[str, ...] = ()
+    fit: str = "crop"
 
     @property
     def net(self) -> Net:

@@ -39,6 +39,12 @@ class Plan:
     choices: dict = field(default_factory=dict)
     normalization: Optional[str] = None
 
+    @property
+    def fit(self) -> str:
+        """How these weights' published accuracy was measured: TF-slim's evaluation takes the
+        central 87.5% of the photo ("central"); Keras's files a centre crop ("crop")."""
+        return "central" if self.kind == "slim" else "crop"
+
     def file(self) -> Path:
         """The file to read, fetched into the cache first when it comes from a source."""
         if self.path is not None:
