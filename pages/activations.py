@@ -193,7 +193,7 @@ def render(view: state.View) -> None:
     st.title(_("Activations: what each branch sees"))
     if not common.require_choices(view):
         return
-    photo.pickers(st.columns([2, 1.7, 2.3], vertical_alignment="bottom"))
+    photo.pickers(st.columns([2, 1.7, 2.3], vertical_alignment="bottom"), photo.default_fit(view))
     image, digest, source = photo.image()
     photo.warn_if_small(image, view.choices.input_size)
     entry = models.get_model(view)

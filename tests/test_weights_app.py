@@ -38,6 +38,7 @@ def test_the_selector_lists_sources_defaults_to_the_cached_one_and_marks_heads(s
     assert at.sidebar.radio(key="opt_kernel_5x5").value == 3
     assert at.sidebar.selectbox(key="opt_table").value == "tf_slim"
     assert at.query_params["weights"] == "tf_slim" and "batch_norm" not in at.query_params
+    assert at.selectbox(key="resize").value == "central"  # TF-slim's own evaluation fit, by default
     heads = [m.value for m in at.markdown if "head" in m.value or "Aux" in m.value]
     assert any("Main head" in h and "green-badge[trained]" in h for h in heads), heads
     assert sum("orange-badge[untrained]" in h for h in heads) == 2, heads  # inception_v1 has no aux heads

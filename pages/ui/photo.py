@@ -13,7 +13,7 @@ import streamlit as st
 from pages.ui import models, state
 from pages.ui.i18n import N_, _
 
-RESIZE = {"crop": N_("centre crop"), "stretch": N_("stretch")}
+RESIZE = {"crop": N_("centre crop"), "stretch": N_("stretch"), "central": N_("central 87.5% (TF-slim)")}
 UPLOAD = "upload"  # the picker's value for the uploaded photo (never written to the URL)
 TOO_SMALL = 4  # a photo whose shorter side is under input / TOO_SMALL gets a warning
 
@@ -40,8 +40,15 @@ def _upload_name() -> Optional[str]:
     return st.session_state.get("_upload_name", "photo") if _carried() else None
 
 
-def pickers(columns) -> None:
-    """The photo list, the fit and the uploader, one in each of `columns` (three containers)."""
+def default_fit(view) -> str:
+    """How the view's weights were evaluated: TF-slim's checkpoints on the central 87.5% of a photo
+    (`explorer`'s `model_info(model).fit`), everything else on a centre crop."""
+    return "central" if view.weights == "tf_slim" else "crop"
+
+
+def pickers(columns, fit: str = "crop") -> None:
+    """The photo list, the fit (`fit` unless one was picked) and the uploader, one in each of
+    `columns` (three containers)."""
     name = _upload_name()  # read before the widgets: the list offers the upload
     options = list(models.SAMPLES) + ([UPLOAD] if name else [])
     photo_col, fit_col, upload_col = columns
@@ -49,10 +56,11 @@ def pickers(columns) -> None:
     photo_col.selectbox(_("Photo"), options, key="sample", format_func=lambda k: (
         _("your upload ({name})").format(name=name) if k == UPLOAD else _(models.SAMPLES[k])))
     state.remember("sample")
-    state.seed("resize", "crop", valid=list(RESIZE))
+    state.seed("resize", fit, valid=list(RESIZE))
     fit_col.selectbox(_("Fit to the input"), list(RESIZE), key="resize", format_func=lambda r: _(RESIZE[r]),
                       help=_("crop: scale the shorter side to the input size, cut the centre; stretch: resize "
-                             "the whole photo to a square"))
+                             "the whole photo to a square; central: the central 87.5% of each side, resized (how "
+                             "TF-slim evaluated its checkpoints, the default with TF-slim weights)"))
     state.remember("resize")
     upload_col.file_uploader(_("Your own photo"), key="upload", on_change=_upload_changed,
                              help=_("JPEG, PNG, WebP, BMP, GIF or TIFF, up to 20 MB. It stays in your browser "
@@ -97,7 +105,7 @@ def banner(container, status: tuple) -> None:
 def photo_and_model(view):
     """What a photo page starts with: (image, digest, source, resize, the model entry): the photo
     picked, the model built (with its spinner), the weights' one-line banner with the details folded."""
-    pickers(st.columns([2, 1.7, 2.3], vertical_alignment="bottom"))
+    pickers(st.columns([2, 1.7, 2.3], vertical_alignment="bottom"), default_fit(view))
     img, digest, source = image()
     warn_if_small(img, view.choices.input_size)
     entry = models.get_model(view)
