@@ -98,3 +98,13 @@ def test_cli_rewrites_the_readme_block(tmp_path, capsys):
     assert "no generated lab-results block" in capsys.readouterr().err
     assert cli.main(["--show", "--out", str(out), "--readme", str(readme)]) == 2
     assert "--readme needs --preset and --show" in capsys.readouterr().err
+
+
+def test_a_seed_stuck_on_its_plateau_is_named_with_the_mean_without_it():
+    """A run at the chosen rate whose final training loss is ln 6 (a uniform guess) is named as the
+    measured cause of a low mean; the mean of the seeds that trained is given beside it."""
+    recs = _records() + [_rec("baseline", {}, 2, 1e-3, 0.167, 0.17, 1.7915)]
+    text = next(t for t in findings.findings(recs) if "initial plateau** (measured" in t)
+    assert "baseline: seed 2 at 0.001 ended at 16.7 % held-out with a final training loss of 1.79 = ln 6" in text
+    assert "the 2 seeds that trained average 55.0 %" in text
+    assert not any("initial plateau** (measured" in t for t in findings.findings(_records()))

@@ -132,6 +132,37 @@ def _at_others_rate(records: Sequence[dict], who: dict, other: dict, seed: int) 
     return [text + "."]
 
 
+def _plateau(rec: dict) -> bool:
+    """Did this run end on its initial plateau (final training loss within 0.02 of a uniform guess's)?"""
+    loss, chance = _final_train_loss(rec), rec["metrics"].get("chance")
+    return loss is not None and bool(chance) and loss >= math.log(round(1 / chance)) - 0.02
+
+
+def _stuck(records: Sequence[dict], rows: Sequence[dict]) -> Optional[str]:
+    """Runs at their configuration's chosen rate that never trained, and the mean without them."""
+    parts = []
+    for row in rows:
+        runs = [r for r in records if r.get("label") == row["label"]
+                and math.isclose(r["config"]["learning_rate"], row["learning_rate"])]
+        stuck = sorted((r for r in runs if _plateau(r)), key=lambda r: r["seed"])
+        if not stuck:
+            continue
+        k = round(1 / stuck[0]["metrics"]["chance"])
+        text = (f"{row['label']}: seed {', '.join(str(r['seed']) for r in stuck)} at {row['learning_rate']:g} ended "
+                f"at {', '.join(_pct(r['metrics']['accuracy']) for r in stuck)} held-out with a final training loss of "
+                f"{_final_train_loss(stuck[0]):.2f} = ln {k}")
+        trained = [r["metrics"]["accuracy"] for r in runs if not _plateau(r)]
+        if trained:
+            mean = sum(trained) / len(trained)
+            text += f"; the {len(trained)} seed{'s' if len(trained) > 1 else ''} that trained average {_pct(mean)}"
+        parts.append(text)
+    if not parts:
+        return None
+    return ("**Runs that never left their initial plateau** (measured cause of a low mean, not an effect of the "
+            "design choice): " + "; ".join(parts) + ". Without batch norm, a rate chosen on seed 0 can leave "
+            "another seed's initialisation stuck at a uniform guess; the mean and ± above include these runs.")
+
+
 def _grid_edges(rows: Sequence[dict]) -> Optional[str]:
     edge = [r for r in rows if r.get("lr_chosen") and r.get("lr_grid") and len(r.get("lr_search") or []) >= len(
         r["lr_grid"]) and (math.isclose(r["learning_rate"], min(r["lr_grid"]))
@@ -184,7 +215,7 @@ def findings(records: Sequence[dict], rows: Optional[Sequence[dict]] = None) -> 
     if not rows:
         return []
     out = _bn_findings(records, rows) + _costs(rows)
-    out += [t for t in (_grid_edges(rows), _noise(rows)) if t]
+    out += [t for t in (_stuck(records, rows), _grid_edges(rows), _noise(rows)) if t]
     return out
 
 
