@@ -14,7 +14,7 @@ TF_RANGE := $(shell sed -n 's/^tensorflow\([<>=!~].*\)/\1/p' requirements.txt)
 GPU := $(if $(CPU),,$(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo 1))
 CUDA_STAMP := $(VENV)/.cuda-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test bench install ray browser clean
+.PHONY: run test bench install ray browser i18n clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found %s)" % sys.version.split()[0])'
@@ -41,12 +41,20 @@ $(RAY_STAMP): requirements-ray.txt $(STAMP)
 ray: $(RAY_STAMP)
 
 # Headless Chromium for the end-to-end browser test (Debian package; Playwright's own download
-# does not work offline).
+# does not work offline), and a CJK font for its screenshot of the app in Chinese.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser test..."; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  echo "Installing Debian's fonts-noto-cjk for the Chinese screenshot..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null; }
+
+# Extract the UI's strings and merge them into locale/{en,zh} (then translate the new zh entries).
+i18n: install
+	$(BIN)/python -m tools.i18n update
 
 run: install $(if $(GPU),$(CUDA_STAMP))
 	$(if $(CPU),CUDA_VISIBLE_DEVICES=) $(BIN)/streamlit run streamlit_app.py

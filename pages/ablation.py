@@ -9,37 +9,26 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-import explorer
 from explorer import lab
 from explorer.figures.lab import delta_figure, learning_curves_figure, lr_search_figure, measured_accuracy_figure
 from explorer.figures.published import v3_table3_figure
 from explorer.lab import findings, report
 from explorer.lab.summary import lr_text, steps_text
-from explorer.lab.sweep import label as run_label
 from explorer.zoo.choices import CHOICE_LABELS
 from explorer.zoo.published import LABELS, PUBLISHED, V3_TABLE3, V3_TABLE3_SOURCE
-from pages.ui import common, router, state
+from pages.ui import common, lab_live, router, state
 from pages.ui.i18n import N_, _
 
 SHIPPED = lab.SHIPPED
 SOURCES = {"shipped": N_("Shipped sweep (assets/ablation/googlenet_shapes.jsonl)"),
            "upload": N_("A results file of yours (.jsonl)"),
            "live": N_("This session's live runs")}
-# Choices a live run can compare (each: the baseline and the baseline with that choice flipped).
-LIVE_TOGGLES = ("reduce_1x1", "aux_heads", "batch_norm", "factorize_5x5", "factorize_nxn", "kernel_5x5",
-                "lrn", "head", "residual")
-LIVE_SIZES = (48, 72, 96, 128, 160)
+X_AXES = {"params": N_("accuracy vs parameters"), "macs": N_("accuracy vs MACs")}
 CURVE_METRICS = {"heldout_accuracy": N_("held-out accuracy"), "train_loss": N_("training loss"),
                  "train_accuracy": N_("training accuracy")}
 
 
 # --------------------------------------------------------------------------- results
-def _live_path() -> Path:
-    if "lab_live_dir" not in st.session_state:
-        st.session_state["lab_live_dir"] = tempfile.mkdtemp(prefix="ablation_live_")
-    return Path(st.session_state["lab_live_dir"]) / "live.jsonl"
-
-
 def _uploaded_records() -> tuple[list[dict], str]:
     up = st.file_uploader(_("JSON-lines results file (written by `python -m explorer ablate`)"),
                           type=["jsonl", "json", "txt"], key="lab_upload")
@@ -67,7 +56,7 @@ def _records(source: str) -> tuple[list[dict], str]:
         return records, SHIPPED.out
     if source == "upload":
         return _uploaded_records()
-    records = lab.load_results(_live_path())
+    records = lab.load_results(lab_live.live_path())
     if not records:
         st.info(_("No live runs yet in this session: start one under **Run live** below."))
     return records, _("live runs of this session")
@@ -83,15 +72,26 @@ def _summary_table(rows: list[dict]) -> pd.DataFrame:
         return "—" if m is None else f"{100 * m:.1f}"
 
     return pd.DataFrame([{
-        _("configuration"): r["label"], _("seeds"): r["n_seeds"],
-        _("learning rate"): lr_text(r),
-        _("accuracy % (mean)"): round(100 * r["accuracy_mean"], 2), _("± std (seeds)"): round(100 * r["accuracy_std"], 2),
-        _("min–max %"): f"{100 * r['accuracy_min']:.1f}–{100 * r['accuracy_max']:.1f}",
-        _("vs baseline (points)"): versus(r), _("steps to baseline's accuracy"): steps_text(r),
-        _("BN moving-average accuracy %"): moving(r),
-        _("aux heads accuracy %"): ", ".join(f"{100 * a:.1f}" for a in r["aux_accuracy_mean"]) or "—",
-        _("params"): r["params"], _("MACs"): r["macs"], _("s / run"): round(r["wall_s_mean"], 1),
-        _("device"): r.get("device") or ""} for r in rows])
+        "configuration": r["label"], "seeds": r["n_seeds"],
+        "learning rate": lr_text(r),
+        "accuracy % (mean)": round(100 * r["accuracy_mean"], 2), "± std (seeds)": round(100 * r["accuracy_std"], 2),
+        "min–max %": f"{100 * r['accuracy_min']:.1f}–{100 * r['accuracy_max']:.1f}",
+        "vs baseline (points)": versus(r), "steps to baseline's accuracy": steps_text(r),
+        "BN moving-average accuracy %": moving(r),
+        "aux heads accuracy %": ", ".join(f"{100 * a:.1f}" for a in r["aux_accuracy_mean"]) or "—",
+        "params": r["params"], "MACs": r["macs"], "s / run": round(r["wall_s_mean"], 1),
+        "device": r.get("device") or ""} for r in rows])
+
+
+# The summary in three tables that each fit a 1280 px projector: accuracy, training, cost.
+ACCURACY_COLUMNS = {"configuration": N_("configuration"), "seeds": N_("seeds"), "learning rate": N_("learning rate"),
+                    "accuracy % (mean)": N_("accuracy % (mean)"), "± std (seeds)": N_("± std (seeds)"),
+                    "min–max %": N_("min–max %"), "vs baseline (points)": N_("vs baseline (points)")}
+TRAINING_COLUMNS = {"configuration": N_("configuration"), "steps to baseline's accuracy": N_("steps to baseline's accuracy"),
+                    "BN moving-average accuracy %": N_("BN moving-average accuracy %"),
+                    "aux heads accuracy %": N_("aux heads accuracy %")}
+COST_COLUMNS = {"configuration": N_("configuration"), "params": N_("params"), "MACs": N_("MACs"), "s / run": N_("s / run"),
+                "device": N_("device")}
 
 
 def _variant_note(view: state.View, records: list[dict]) -> None:
@@ -104,20 +104,24 @@ def _variant_note(view: state.View, records: list[dict]) -> None:
 
 def _show_results(records: list[dict], rows: list[dict], where: str) -> None:
     st.caption(_("**{measured}** — {where}. {n} runs, {k} configurations. Error bars: ± one standard deviation "
-                 "across seeds; open circles: each seed.").format(measured=LABELS["measured"], where=where,
+                 "across seeds; open circles: each seed.").format(measured=_(LABELS["measured"]), where=where,
                                                                   n=len(records), k=len(rows)))
     with st.expander(_("The recipe (how these numbers were made)"), expanded=False):
         st.markdown("\n".join(f"- {line}" for line in report.recipe(records)))
-    tabs = st.tabs([_("accuracy vs parameters"), _("accuracy vs MACs")])
-    for tab, x, what in zip(tabs, ("params", "macs"), (_("parameters"), _("MACs"))):
-        with tab:
-            fig = measured_accuracy_figure(rows, records, x, title=f"{LABELS['measured']}: {_('accuracy vs')} {what}")
-            common.plot(fig, f"ablation_accuracy_vs_{x}", key=f"lab_chart_{x}")
-    st.dataframe(_summary_table(rows), hide_index=True, width="stretch", key="lab_results_table",
-                 column_config=common.number_columns(_("params"), _("MACs")))
+    state.seed("lab_x", "params", valid=list(X_AXES))  # a radio, not st.tabs: the chart shown is in the URL
+    x = st.radio(_("Chart"), list(X_AXES), key="lab_x", horizontal=True, format_func=lambda k: _(X_AXES[k]),
+                 label_visibility="collapsed")
+    state.remember("lab_x")
+    fig = measured_accuracy_figure(rows, records, x, title=f"{_(LABELS['measured'])}: {_(X_AXES[x])}", tr=_)
+    common.plot(fig, f"ablation_accuracy_vs_{x}", key="lab_chart")
+    table = _summary_table(rows)
+    for key, columns in (("lab_results_table", ACCURACY_COLUMNS), ("lab_training_table", TRAINING_COLUMNS),
+                         ("lab_costs_table", COST_COLUMNS)):
+        st.dataframe(table, hide_index=True, width="stretch", key=key, column_order=tuple(columns),
+                     column_config={**common.column_labels(columns), **common.number_columns(N_("params"), N_("MACs"))})
     items = findings.findings(records, rows)
     if items:
-        st.markdown(f"**{_('What these results say')}** ({_('every number computed from the file')}):\n\n"
+        st.markdown("**" + _("What these results say") + "** (" + _("every number computed from the file") + "):\n\n"
                     + "\n".join(f"- {t}" for t in items))
 
 
@@ -127,15 +131,17 @@ def _curves(records: list[dict], rows: list[dict]) -> None:
         st.caption(_("These records have no per-epoch curves (written before the lab logged them)."))
         return
     st.subheader(_("Learning curves"))
+    state.seed("lab_curve_metric", "heldout_accuracy", valid=list(CURVE_METRICS))
     metric = st.radio(_("Curve"), list(CURVE_METRICS), horizontal=True, key="lab_curve_metric",
                       format_func=lambda m: _(CURVE_METRICS[m]))
-    common.plot(learning_curves_figure(rows, curves, metric), f"ablation_curves_{metric}", key="lab_curves_chart")
+    state.remember("lab_curve_metric")
+    common.plot(learning_curves_figure(rows, curves, metric, tr=_), f"ablation_curves_{metric}", key="lab_curves_chart")
     st.caption(_("Thin lines: each seed; thick: their mean, measured after every epoch. Where a held-out curve "
                  "crosses the dashed line is that configuration's steps to the baseline's accuracy (the table's "
                  "column): the batch-norm paper's claim is about that."))
     if any(r.get("lr_search") for r in rows):
         st.subheader(_("The learning rate each configuration got"))
-        common.plot(lr_search_figure(rows), "ablation_lr_search", key="lab_lr_chart")
+        common.plot(lr_search_figure(rows, tr=_), "ablation_lr_search", key="lab_lr_chart")
         st.caption(_("Accuracy on the validation split (held out of the training images) after training seed "
                      "{seed} at each rate; ★ marks the rate kept for every seed. The held-out images choose "
                      "nothing.").format(seed=rows[0]["lr_search"][0]["seed"] if rows[0].get("lr_search") else 0))
@@ -147,21 +153,21 @@ def _published_beside(rows: list[dict]) -> None:
     st.caption(_("The two columns are not the same experiment: the papers trained full-size networks on 1.2 M "
                  "ImageNet photos for weeks; the lab trains a quarter-width network on a few thousand images "
                  "for minutes. Compare directions and sizes with care."))
-    table = [{_("design choice"): CHOICE_LABELS.get(choice, choice), LABELS["published"]: pub["published"],
-              LABELS["measured"]: report.measured_text(rows, choice), _("published source"): pub["source"]}
+    table = [{_("design choice"): _(CHOICE_LABELS.get(choice, choice)), _(LABELS["published"]): _(pub["published"]),
+              _(LABELS["measured"]): report.measured_text(rows, choice), _("published source"): pub["source"]}
              for choice, pub in PUBLISHED.items()]
     st.table(pd.DataFrame(table).set_index(_("design choice")))
     left, right = st.columns(2, gap="large")
     with left:
-        st.markdown(f"**{LABELS['published']}** — {_('Inception-v3 paper, Table 3')}")
-        common.plot(v3_table3_figure(title=LABELS["published"]), "v3_table3", key="lab_v3_chart")
-        st.dataframe(pd.DataFrame([{_("step (cumulative)"): r.step, _("top-1 error %"): r.top1_error,
-                                    _("what changed"): r.change} for r in V3_TABLE3]),
-                     hide_index=True, width="stretch", key="lab_v3_table")
-        st.caption(_("Published: {src}.").format(src=V3_TABLE3_SOURCE))
+        st.markdown(f"**{_(LABELS['published'])}** — " + _("Inception-v3 paper, Table 3"))
+        common.plot(v3_table3_figure(title=_(LABELS["published"]), tr=_), "v3_table3", key="lab_v3_chart")
+        st.dataframe(pd.DataFrame([{"step (cumulative)": _(r.step), "top-1 error %": r.top1_error} for r in V3_TABLE3]),
+                     hide_index=True, width="stretch", key="lab_v3_table", column_config=common.column_labels(
+                         {"step (cumulative)": N_("step (cumulative)"), "top-1 error %": N_("top-1 error %")}))
+        st.caption(_("Published: {src}.").format(src=_(V3_TABLE3_SOURCE)))
     with right:
-        st.markdown(f"**{LABELS['measured']}** — {_('change against the baseline')}")
-        common.plot(delta_figure(rows, title=LABELS["measured"]), "ablation_deltas", key="lab_delta_chart")
+        st.markdown(f"**{_(LABELS['measured'])}** — " + _("change against the baseline"))
+        common.plot(delta_figure(rows, title=_(LABELS["measured"]), tr=_), "ablation_deltas", key="lab_delta_chart")
         st.caption(_("Bars: difference of the mean held-out accuracy across seeds, each configuration at its own "
                      "learning rate; error bars combine both configurations' seed-to-seed standard deviations."))
 
@@ -171,106 +177,24 @@ def _reproduce() -> None:
     st.markdown(_("The shipped file `{out}` was written by exactly this command, from the repository root (a few "
                   "hours on 2 CPU cores, minutes on a GPU):").format(out=SHIPPED.out))
     st.code(SHIPPED.command, language="bash")
-    st.markdown(SHIPPED.description + " " + _(
+    st.markdown(_(SHIPPED.description) + " " + _(
         "The sweep is resumable: interrupt it and run the same command again, finished runs are skipped. "
         "`--dry-run` lists the runs, `--engine ray` spreads them over a Ray cluster, `--dataset imagenette` or "
         "`--data DIR` trains on photos."))
 
 
-# --------------------------------------------------------------------------- live
-def _trainable_size(variant: str) -> tuple[int | None, str]:
-    """The smallest live image size the variant builds at (its aux heads off), or (None, why not)."""
-    why = ""
-    for size in LIVE_SIZES:
-        try:
-            lab.TrainConfig(variant=variant, choices={"width": 0.25}, image_size=size).resolved_choices()
-            return size, ""
-        except ValueError as e:
-            why = str(e)
-    return None, why
-
-
-def _live_settings(variant: str, size0: int) -> tuple[list, lab.TrainConfig, int]:
-    """The live-run widgets: (grid of changes, base training config, seeds)."""
-    applicable = [t for t in LIVE_TOGGLES if t in explorer.get_spec(variant).applicable]
-    toggles = st.multiselect(_("Choices to compare with the baseline"), applicable,
-                             default=[t for t in ("reduce_1x1",) if t in applicable], key="lab_toggles",
-                             format_func=lambda t: CHOICE_LABELS.get(t, t))
-    b1, b2, b3, b4, b5, b6 = st.columns(6)
-    n_images = b1.number_input(_("Training images"), min_value=60, max_value=20000, value=1200, step=100,
-                               key="lab_n_train")
-    epochs = b2.number_input(_("Epochs"), min_value=1, max_value=50, value=6, key="lab_epochs")
-    sizes = [s for s in LIVE_SIZES if s >= size0]
-    if st.session_state.get("lab_size_for") != variant:  # a new variant starts at its smallest size
-        st.session_state["lab_size"], st.session_state["lab_size_for"] = sizes[0], variant
-    size = b3.selectbox(_("Image size (px)"), sizes, key="lab_size",
-                        help=_("GoogLeNet's aux heads need at least 65 px (choose 72); the deeper variants need more "
-                               "(the message says how much)"))
-    width = b4.selectbox(_("Width"), [0.25, 0.5, 1.0], index=0, key="lab_width")
-    rate = b5.selectbox(_("Learning rate"), [3e-4, 1e-3, 3e-3], index=0, key="lab_lr", format_func="{:g}".format)
-    seeds = b6.number_input(_("Seeds"), min_value=1, max_value=5, value=1, key="lab_seeds")
-    quick = st.checkbox(_("Quick-demo images: no clutter or noise, objects at least 35% of the side (learnt in a few "
-                          "epochs; uncheck for the harder images of the shipped sweep)"), value=True, key="lab_quick")
-    base = lab.TrainConfig(variant=variant, choices={"width": float(width)}, n_train=int(n_images),
-                           n_val=max(60, min(1000, int(n_images) // 4)), image_size=int(size),
-                           epochs=int(epochs), batch_size=32, optimizer="adam", learning_rate=float(rate),
-                           data=lab.QUICK_DATA if quick else lab.TrainConfig().data)
-    return lab.toggle_grid(variant, toggles, dict(base.choices)), base, int(seeds)
-
-
-def _run_live(variant: str, grid: list, base, seeds: int) -> None:
-    bar = st.progress(0.0, text=_("starting…"))
-
-    def progress(fraction: float, message: str) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message[:120])
-
-    try:
-        done = lab.run_sweep(variant, grid, range(seeds), base, _live_path(), progress)
-    except ValueError as e:
-        st.error(_("Cannot run this combination: {e}").format(e=e))
-        return
-    bar.progress(1.0, text=_("done: {n} run(s) trained, {k} already done").format(n=len(done.ran), k=len(done.skipped)))
-    rows = lab.summarize(done.records)
-    st.success(" · ".join(f"{r['label']}: {100 * r['accuracy_mean']:.1f}%" for r in rows)
-               + _(" (chance {c:.1f}%)").format(c=100 * rows[0]["chance"]) if rows else _("done"))
-
-
-def _live(view: state.View) -> None:
-    st.subheader(_("Run live: {variant} (the sidebar's variant)").format(variant=common.title(view.variant)))
-    st.caption(_("A small budget trained here and now (on the GPU when the backend sees one), at the variant's default "
-                 "choices and the width below. Each checked choice adds one configuration: the baseline with that "
-                 "choice flipped. One learning rate for all (the shipped sweep chooses one per configuration); "
-                 "batch-norm statistics re-estimated before every evaluation. The runs land in this session's live "
-                 "results (pick them above)."))
-    size0, why = _trainable_size(view.variant)
-    if size0 is None:
-        st.warning(_("The lab cannot train {variant} at the live image sizes ({sizes} px): {why}").format(
-            variant=common.title(view.variant), sizes=", ".join(map(str, LIVE_SIZES)), why=why))
-        return
-    grid, base, seeds = _live_settings(view.variant, size0)
-    n_runs = len(grid) * seeds
-    st.caption(_("{n} run(s): {which}; {t} training / {v} held-out images, Adam {lr:g}, batch 32. About 30 s per run "
-                 "for GoogLeNet at the defaults on 2 CPU cores (more for bigger images, deeper variants or without "
-                 "1x1 reductions), seconds on a GPU.").format(n=n_runs, which=", ".join(run_label(g) for g in grid),
-                                                            t=base.n_train, v=base.n_val, lr=base.learning_rate))
-    if st.button(_("Run live ({n} run(s))").format(n=n_runs), type="primary", key="lab_run"):
-        _run_live(view.variant, grid, base, seeds)
-    path = _live_path()
-    if path.exists():
-        st.download_button(_("This session's live results (JSONL)"), path.read_bytes(), file_name="live_ablation.jsonl",
-                           mime="application/json", key="lab_live_download")
-
-
-@common.page()
+@common.page(url_keys=("lab_source", "lab_x", "lab_curve_metric"))
 def render(view: state.View) -> None:
     st.title(_("Ablation lab: what each design choice does to accuracy"))
     st.info(_("Numbers marked **{measured}** were measured by training scaled-down networks on a procedurally "
               "generated shapes data set (6 classes; object size and position vary widely, the situation Inception's "
               "multi-scale branches are meant for), each configuration at its own learning rate. Numbers marked "
               "**{published}** are the papers' own. Chance is 1/6 = 16.7%.").format(
-        measured=LABELS["measured"], published=LABELS["published"]), icon=":material/science:")
+        measured=_(LABELS["measured"]), published=_(LABELS["published"])), icon=":material/science:")
+    state.seed("lab_source", "shipped", valid=list(SOURCES))
     source = st.radio(_("Results"), list(SOURCES), format_func=lambda s: _(SOURCES[s]), horizontal=True,
                       key="lab_source")
+    state.remember("lab_source")
     records, where = _records(source)
     if records:
         rows = lab.summarize(records)
@@ -279,7 +203,7 @@ def render(view: state.View) -> None:
         _curves(records, rows)
         _published_beside(rows)
     _reproduce()
-    _live(view)
+    lab_live.live(view)
 
 
 if __name__ == "__main__":  # Streamlit's pages/-folder mode runs this file directly on a fresh server's first run

@@ -76,7 +76,7 @@ def _gradcam(entry, img, module: str, head: str, cls: int, off: tuple) -> None:
     title = _("{m}: each branch's share for “{c}” ({h}{w})").format(
         m=module, c=cam.class_name, h=head, w="" if entry.pretrained else _(", random weights"))
     common.plot(share_figure([b.label for b in cam.branches], [b.share for b in cam.branches],
-                             [b.gate_gradient for b in cam.branches], title), "branch_gradcam_shares",
+                             [b.gate_gradient for b in cam.branches], title, tr=_), "branch_gradcam_shares",
                 key="cam_shares")
     st.caption(_("Grad-CAM (Selvaraju et al. 2017): each channel weighted by its gradient averaged over the map, "
                  "positive part. The module's channels are its branches' channels, so the branch maps add up to "
@@ -146,7 +146,7 @@ def _knockout(entry, img, head: str, cls: int) -> None:
                              "Knock-out: {done} of {total} ablations").format(done=done, total=total)))
     bar.empty()
     fig = knockout_figure(ko.table(), ko.p_intact, ko.class_name, st.session_state["ko_measure"],
-                          st.session_state["ko_kind"], "" if entry.pretrained else _("random weights"))
+                          st.session_state["ko_kind"], "" if entry.pretrained else _("random weights"), tr=_)
     common.plot(fig, "branch_knockout", key="ko_heatmap")
     st.caption(_("{n} branches, {passes} forward passes of one gated model (no rebuild). Intact: p({c}) = {p:.3%} "
                  "({h}). Red: the class loses probability without the branch; blue: it gains.").format(
@@ -194,7 +194,7 @@ def _receptive_field(entry, acts, module: str) -> tuple:
     with left:
         fig = feature_map_figure(a[..., channel].astype("float32"),
                                  _("{b} · #{c}: click a unit").format(b=acts.labels[module][branch], c=channel),
-                                 (st.session_state["row"], st.session_state["col"]))
+                                 (st.session_state["row"], st.session_state["col"]), tr=_)
         common.plot(fig, "feature_map_units", key="rf_map", on_select="rerun", selection_mode="points")
         r1, r2 = st.columns(2)
         r1.number_input(_("Row"), 0, h - 1, key="row")

@@ -104,10 +104,10 @@ def test_overview_table_and_sample_button():
         row = table[table["variant"] == explorer.get_spec(v).title].iloc[0]
         assert row["params (exact)"] == c.params and row["MACs (exact)"] == c.macs
         assert row["params"] == human(c.params)
-    assert "**Device**: " in texts(at)
+    assert "- Device: " in texts(at)  # the same line as the sidebar's (where the last forward pass ran)
     at.button(key="open_sample").click().run()  # a sample photo one click away
     assert_clean(at)
-    assert at.radio(key="sample").value == "chelsea"
+    assert at.selectbox(key="sample").value == "chelsea"
     assert at.title[0].value.startswith("Activations")
     assert len(top5_tables(at)) >= 1 and len(at.image) >= 4
 
@@ -127,7 +127,7 @@ def test_activations_default_is_inception_v3_with_weights_status():
     assert at.sidebar.selectbox(key="variant").value == "inception_v3"
     status = texts(at)
     if at.sidebar.selectbox(key="weights").value == "random":
-        assert "predictions below mean nothing" in status
+        assert "Random weights: the top-5 means nothing." in status
     else:
         assert "ImageNet weights" in status
     assert at.button(key="to_googlenet")  # GoogLeNet one click away
@@ -223,7 +223,7 @@ def test_upload_renders_feature_maps_and_every_head():
     tables = top5_tables(at)
     assert len(tables) == 3 and all(len(t) == 5 for t in tables)  # main, aux_1, aux_2
     assert "Main head" in texts(at) and "Aux 1" in texts(at) and "Aux 2" in texts(at)
-    assert "predictions below mean nothing" in texts(at)  # random weights: say so
+    assert "Random weights: the top-5 means nothing." in texts(at)  # random weights: say so
     assert "Device: the last forward pass ran on **" in texts(at)  # where it ran, not only what was found
 
     store = models.model_store()
@@ -279,7 +279,7 @@ def test_bad_files_show_an_error_and_the_page_still_works(name, data, expect):
     assert not at.exception
     assert at.error and any(expect in e.value for e in at.error), [e.value for e in at.error]
     assert len(at.image) >= 4 and top5_tables(at)  # falls back to the sample photo
-    at.radio(key="sample").set_value("coffee").run()  # still usable
+    at.selectbox(key="sample").set_value("coffee").run()  # still usable
     assert not at.exception
     at.file_uploader(key="upload").set_value(("ok.png", photo_png(seed=1), "image/png")).run()
     assert_clean(at)
@@ -292,7 +292,9 @@ def test_imagenet_weights_unavailable_fall_back_with_a_banner(tmp_path, monkeypa
     assert not at.exception and not at.error
     assert at.sidebar.selectbox(key="weights").value == "keras"  # an old link's "imagenet": the best source
     status = texts(at)
-    assert "predictions below mean nothing" in status and "could not be loaded" in status and "no network" in status
+    assert "No trained weights (offline?)" in status  # one line; what happened is folded under it
+    assert "could not be loaded" in status and "no network" in status
+    assert "the trained weights could not be loaded" in "\n".join(c.value for c in at.sidebar.caption)  # what is loaded
     assert len(at.image) >= 4
 
 
@@ -306,8 +308,8 @@ def test_url_state_restores_the_view():
     assert at.selectbox(key="module").value == "inception_4a"
     assert at.radio(key="branch").value == "b2"
     assert at.selectbox(key="channel").value == 5
-    assert "Channel #5 of inception_4a" in [h.value for h in at.subheader][1]
-    assert at.radio(key="sample").value == "rocket"
+    assert any("Channel #5 of inception_4a" in h.value for h in at.subheader)
+    assert at.selectbox(key="sample").value == "rocket"
     assert "sample: Rocket launch" in texts(at)
 
 

@@ -36,6 +36,7 @@ ERROR_WORDS = re.compile(r"\b[A-Z]\w*Error\b|\bError\b(?!\s+bars)")
 PAGES = [  # (nav label, screenshot name, heading text that proves the page rendered)
     ("Overview", "overview", "The six variants"),
     ("Architecture", "architecture", "Module table"),
+    ("Explain", "explain", "Receptive field"),
     ("Design costs", "design_costs", "Every combination of the toggles"),
     ("Accuracy", "accuracy", "Published ablations"),
     ("Ablation lab", "ablation", "Reproduce the shipped results"),
@@ -44,7 +45,7 @@ DEEP_LINKS = {  # URL path -> the page's title (h1)
     "": "Inception Explorer", "overview": "Inception Explorer", "architecture": "Architecture: GoogLeNet",
     "activations": "Activations: what each branch sees", "design_costs": "Design costs: what each choice costs",
     "accuracy": "Accuracy: what the papers and model zoos report",
-    "ablation": "Ablation lab: what each design choice does to accuracy",
+    "ablation": "Ablation lab: what each design choice does to accuracy", "lecture": "Lecture: views as slides",
     "explain": "Explain: what each branch contributes",
 }
 NOT_FOUND = re.compile(r"Page not found|does not seem to exist|no corresponding file")

@@ -115,7 +115,7 @@ def test_the_view_round_trips_through_the_url():
     at = _page(module="inception_4a", classifier="aux_1", cls=7, off="inception_3b.b1,inception_4a.b4",
                ko_measure="points", ko_kind="mean", branch="b2", row=1, col=2, resize="stretch", sample="rocket")
     _clean(at)
-    assert at.radio(key="resize").value == "stretch" and at.radio(key="sample").value == "rocket"
+    assert at.selectbox(key="resize").value == "stretch" and at.selectbox(key="sample").value == "rocket"
     assert at.radio(key="classifier").value == "aux_1" and at.selectbox(key="module").value == "inception_4a"
     assert at.selectbox(key="cls").value == 7
     assert at.toggle(key="off__inception_4a__b4").value is True and at.toggle(key="off__inception_4a__b1").value is False
@@ -128,7 +128,7 @@ def test_the_view_round_trips_through_the_url():
     fresh = _page(**{k: v for k, v in at.query_params.items()})
     _clean(fresh)
     assert fresh.selectbox(key="cls").value == 7 and fresh.radio(key="ko_kind").value == "mean"
-    assert fresh.radio(key="resize").value == "stretch" and fresh.query_params["off"] == "inception_3b.b1,inception_4a.b4"
+    assert fresh.selectbox(key="resize").value == "stretch" and fresh.query_params["off"] == "inception_3b.b1,inception_4a.b4"
     # an aux head cannot explain a module after it: the module falls back to one it reads
     late = _page(module="inception_5b", classifier="aux_1")
     _clean(late)
@@ -150,16 +150,27 @@ def test_an_upload_made_on_another_page_stays_in_use_until_dropped():
     at = AppTest.from_file(APP, default_timeout=300)
     for k, v in SMALL.items():
         at.query_params[k] = v
-    image = explorer.load_image(photo_png(seed=5))
-    # what Activations leaves in the session after an upload (pages.ui.models.uploaded_image)
-    at.session_state["_upload_cache"] = ("file-1", image, explorer.image_digest(image), None)
-    at.session_state["_upload_name"] = "mine.png"
+    at.switch_page("pages/activations.py").run()
+    at.file_uploader(key="upload").set_value(("mine.png", photo_png(seed=5), "image/png")).run()
+    _clean(at)
+    # the same browser session on Explain (AppTest cannot switch to a callable page after a run:
+    # a new session with what Activations left in the session state)
+    upload = at
+    at = AppTest.from_file(APP, default_timeout=300)
+    for k, v in upload.query_params.items():  # the session after a page switch: the URL it wrote, already read
+        at.query_params[k] = v
+    for k in ("_upload_cache", "_upload_name", "_keep", "_url_loaded", "_url_written", "variant", "weights",
+              "opt_width", "opt_input_size", "opt_aux_heads"):
+        at.session_state[k] = upload.session_state[k]
     at.switch_page("pages/explain.py").run()
     _clean(at)
-    assert any("your upload (mine.png, from another page)" in c for c in _captions(at))
-    at.button(key="forget_upload").click().run()
+    assert at.selectbox(key="sample").value == "upload"
+    assert any("your upload (mine.png" in c for c in _captions(at))
+    assert "sample" not in at.query_params or at.query_params["sample"] != "upload"  # never in the URL
+    at.selectbox(key="sample").set_value("chelsea").run()  # back to a sample: the upload stays one click away
     _clean(at)
     assert any("sample: Chelsea the cat" in c for c in _captions(at))
+    assert any("mine.png" in o for o in at.selectbox(key="sample").options)
 
 
 def test_a_large_sweep_waits_for_its_switch(monkeypatch):

@@ -71,8 +71,9 @@ def test_page_renders_the_shipped_results():
     _no_errors(at)
     assert at.radio(key="lab_source").value == "shipped"
     charts = at.get("plotly_chart")
-    # accuracy vs params, vs MACs, learning curves, learning-rate search, published v3 Table 3, deltas
-    assert len(charts) >= 6
+    # accuracy vs params (or MACs: a radio in the URL), learning curves, learning-rate search, v3 Table 3, deltas
+    assert len(charts) >= 5
+    assert "parameters" in json.loads(charts[0].proto.spec)["layout"]["xaxis"]["title"]["text"]
     table = _table(at, "configuration")
     assert "baseline" in list(table["configuration"]) and len(table) >= 1
     assert {"learning rate", "steps to baseline's accuracy", "BN moving-average accuracy %"} <= set(table.columns)
@@ -86,10 +87,14 @@ def test_page_renders_the_shipped_results():
     assert "What these results say" in text and "Batch norm ends" in text
     assert "the sidebar's variant is Inception-v3" in text  # the lab says its results are its own
     assert any(lab.SHIPPED.command in c.value for c in at.code)  # how to reproduce
-    spec = json.loads(charts[2].proto.spec)  # learning curves: every configuration, a dashed baseline line
+    spec = json.loads(charts[1].proto.spec)  # learning curves: every configuration, a dashed baseline line
     assert {"baseline", "batch_norm=True"} <= {t.get("name") for t in spec["data"]}
     at.radio(key="lab_curve_metric").set_value("train_loss").run()
     _no_errors(at)
+    at.radio(key="lab_x").set_value("macs").run()
+    assert "MACs" in json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["xaxis"]["title"]["text"]
+    assert at.query_params["lab_x"] == "macs" and at.query_params["lab_curve_metric"] == "train_loss"
+    assert at.query_params["lab_source"] == "shipped"
 
 
 def test_page_renders_an_uploaded_results_file():
@@ -104,7 +109,7 @@ def test_page_renders_an_uploaded_results_file():
     assert table["accuracy % (mean)"].tolist() == pytest.approx([51.0, 61.0, 56.0])
     assert list(table["vs baseline (points)"]) == ["baseline", "+10.0", "+5.0"]
     charts = at.get("plotly_chart")
-    assert len(charts) >= 4
+    assert len(charts) >= 3  # accuracy (a radio picks params or MACs), v3 Table 3, deltas
     spec = json.loads(charts[0].proto.spec)
     names = {t.get("name") for t in spec["data"]}
     assert {"baseline", "batch_norm=True", "aux_heads=True"} <= names

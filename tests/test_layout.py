@@ -22,6 +22,7 @@ ALLOWED = {
     "explain": {"zoo", "arch", "nn", "inference"},
     "figures": {"zoo", "arch"},
     "data": set(),
+    "lecture": set(),
     "lab": {"zoo", "arch", "nn", "inference", "data", "figures", "explorer"},
     "cli": {"zoo", "arch", "nn", "inference", "data", "figures", "lab", "explorer"},
 }

@@ -25,7 +25,7 @@ PAGE_FILES = sorted((ROOT / "pages").glob("*.py"))
 APP_FILES = sorted((ROOT / "pages").rglob("*.py")) + [ROOT / "streamlit_app.py"]
 TITLES = {"overview": "Inception Explorer", "architecture": "Architecture: ", "activations": "Activations: ",
           "design_costs": "Design costs: ", "accuracy": "Accuracy: ", "ablation": "Ablation lab: ",
-          "explain": "Explain: "}
+          "lecture": "Lecture: ", "explain": "Explain: "}
 
 
 # --------------------------------------------------------------------------- the page table
@@ -92,13 +92,15 @@ def test_widget_values_round_trip_for_every_default(variant):
 
 def test_the_sidebar_says_where_the_model_ran(monkeypatch):
     from explorer.nn.compiled import OOM_MESSAGE, Run
-    from pages.ui import models
+    from pages.ui import i18n, models
 
-    gpu = {"summary": "1 GPU (NVIDIA H200) with jax", "device": "GPU: NVIDIA H200", "gpus": ["NVIDIA H200"]}
-    cpu = {"summary": "CPU (no GPU found), tensorflow backend", "device": "CPU (2 cores, x86_64)", "gpus": []}
+    gpu = {"summary": "1 GPU (NVIDIA H200) with jax", "device": "GPU: NVIDIA H200", "gpus": ["NVIDIA H200"],
+           "backend": "jax"}
+    cpu = {"summary": "CPU (no GPU found), tensorflow backend", "device": "CPU (2 cores, x86_64)", "gpus": [],
+           "backend": "tensorflow"}
     monkeypatch.setattr(models, "device_info", lambda: gpu)
     monkeypatch.setattr(models, "last_run", lambda: None)
-    assert models.device_line() == "Device: 1 GPU (NVIDIA H200) with jax"  # nothing ran yet: what was found
+    assert models.device_line() == "Device: 1 GPU(s) (NVIDIA H200) with jax."  # nothing ran yet: what was found
     monkeypatch.setattr(models, "last_run", lambda: Run("GPU:0", "jax"))
     assert models.device_line() == "Device: the last forward pass ran on **GPU: NVIDIA H200** (jax)."
     monkeypatch.setattr(models, "last_run", lambda: Run("CPU:0", "jax", OOM_MESSAGE))
@@ -108,6 +110,10 @@ def test_the_sidebar_says_where_the_model_ran(monkeypatch):
     monkeypatch.setattr(models, "last_run", lambda: Run("CPU:0", "tensorflow"))
     assert models.device_line() == ("Device: the last forward pass ran on **CPU (2 cores, x86_64)** "
                                     "(tensorflow); no GPU found.")
+    monkeypatch.setattr(models, "_", lambda text: i18n.translate(text, "zh"))  # in Chinese, full stop included
+    assert models.device_line() == "设备：上一次前向计算在 **CPU (2 cores, x86_64)** 上运行（tensorflow）；未找到 GPU。"
+    monkeypatch.setattr(models, "last_run", lambda: None)
+    assert models.device_line().startswith("设备：CPU (2 cores, x86_64)，未找到 GPU（tensorflow 后端）。")
 
 
 # --------------------------------------------------------------------------- the one private Streamlit API

@@ -38,6 +38,7 @@ def test_the_selector_lists_sources_defaults_to_the_cached_one_and_marks_heads(s
     assert at.sidebar.radio(key="opt_kernel_5x5").value == 3
     assert at.sidebar.selectbox(key="opt_table").value == "tf_slim"
     assert at.query_params["weights"] == "tf_slim" and "batch_norm" not in at.query_params
+    assert at.selectbox(key="resize").value == "central"  # TF-slim's own evaluation fit, by default
     heads = [m.value for m in at.markdown if "head" in m.value or "Aux" in m.value]
     assert any("Main head" in h and "green-badge[trained]" in h for h in heads), heads
     assert sum("orange-badge[untrained]" in h for h in heads) == 2, heads  # inception_v1 has no aux heads
@@ -73,5 +74,7 @@ def test_switching_weights_sets_the_choices_and_the_overview_says_who_has_weight
     table = next(d.value for d in overview.dataframe if "heads trained" in d.value.columns)
     assert len(table) == 8 and set(table["source"]) >= {"TF-slim inception_v4", "keras.applications InceptionV3"}
     assert "main + auxiliary heads" in set(table["heads trained"])
+    aux = dict(zip(table["source"], table["aux"]))  # the column shown (the main head is always trained)
+    assert aux["TF-slim inception_v4"] == "✓" and aux["keras.applications InceptionV3"] == "✗" and aux["none"] == "—"
     assert "Inception-ResNet-v1: no public ImageNet checkpoint" in texts(overview)
     assert "TF-slim inception_v1 in the Keras cache" in texts(overview)

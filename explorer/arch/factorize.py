@@ -14,14 +14,20 @@ own numbers.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from explorer.arch.graph import five_widths, nxn_widths
 from explorer.arch.validate import choices as validated
 from explorer.zoo.variants import get_spec
 
-RULE_TEXT = {"sqrt": "m = √(r·f), the Inception-v3 rule", "out": "m = f, all the widening in the first 3x3",
-             "in": "m = r, all the widening in the second 3x3"}
+
+def N_(text: str) -> str:
+    """Mark a text for the UI's catalogues (tools/i18n.py); `tr()` translates it where it is shown."""
+    return text
+
+
+RULE_TEXT = {"sqrt": N_("m = √(r·f), the Inception-v3 rule"), "out": N_("m = f, all the widening in the first 3x3"),
+             "in": N_("m = r, all the widening in the second 3x3")}
 # two 3x3 (r -> m -> f) are cheaper than a 5x5 (r -> f) for f / r in these ranges (m by the rule)
 CHEAPER = {"sqrt": (((25 - 301 ** 0.5) / 18) ** 2, ((25 + 301 ** 0.5) / 18) ** 2), "out": (0.0, 16 / 9),
            "in": (9 / 16, float("inf"))}
@@ -50,38 +56,48 @@ def factorization(variant: str, **choices) -> Optional[dict]:
             "factorized": rows[0]["factorized"]}
 
 
-def explain(variant: str, **choices) -> Optional[str]:
+def _same(text: str) -> str:
+    return text
+
+
+def explain(variant: str, tr: Callable[[str], str] = _same, **choices) -> Optional[str]:
     """One sentence (Markdown) on why two 3x3 convolutions cost more or less than the 5x5 they
-    replace in this configuration, computed from its branches' r, m and f; None without a 5x5."""
+    replace in this configuration, computed from its branches' r, m and f; None without a 5x5.
+    `tr` translates its templates (the app passes its `_`)."""
     fz = factorization(variant, **choices)
     if fz is None:
         return None
     ex, n = fz["example"], len(fz["branches"])
     widen = sorted({float(f"{b['f'] / b['r']:.2g}") for b in fz["branches"]})
-    how = ("the papers' published middle widths" if fz["published"]
-           else f"{RULE_TEXT[fz['rule']]}, `factorize_mid=\"{fz['rule']}\"`")
-    verdict = "fewer" if fz["change"] < 0 else "more"
-    state = "" if fz["factorized"] else " (turn on `factorize_5x5` to build it)"
-    return (f"**Why the cost goes {'down' if fz['change'] < 0 else 'up'}:** the {n} \"5x5\" branch"
-            f"{'es' if n > 1 else ''} go{'' if n > 1 else 'es'} from r to f = {_span(widen)} × r channels; "
-            f"as two 3x3 they go r → m → f ({ex['module']}: {ex['r']} → {ex['m']} → {ex['f']}; {how}), "
-            f"9·r·m + 9·m·f = {fz['total_pair']:,} weights against 25·r·f = {fz['total_5x5']:,} for the 5x5s, "
-            f"{abs(fz['change']):.0%} {verdict}{state}; {_reason(fz)}")
+    how = (tr("the papers' published middle widths") if fz["published"]
+           else f"{tr(RULE_TEXT[fz['rule']])}, `factorize_mid=\"{fz['rule']}\"`")
+    head = tr("**Why the cost goes down:**") if fz["change"] < 0 else tr("**Why the cost goes up:**")
+    body = (tr("the {n} \"5x5\" branches go from r to f = {span} × r channels; as two 3x3 they go r → m → f "
+               "({module}: {r} → {m} → {f}; {how}), 9·r·m + 9·m·f = {pair} weights against 25·r·f = {five} for "
+               "the 5x5s, {pct} {verdict}{state}; {reason}") if n > 1 else
+            tr("the 1 \"5x5\" branch goes from r to f = {span} × r channels; as two 3x3 it goes r → m → f "
+               "({module}: {r} → {m} → {f}; {how}), 9·r·m + 9·m·f = {pair} weights against 25·r·f = {five} for "
+               "the 5x5, {pct} {verdict}{state}; {reason}"))
+    return head + " " + body.format(
+        n=n, span=_span(widen), module=ex["module"], r=ex["r"], m=ex["m"], f=ex["f"], how=how,
+        pair=f"{fz['total_pair']:,}", five=f"{fz['total_5x5']:,}", pct=f"{abs(fz['change']):.0%}",
+        verdict=tr("fewer") if fz["change"] < 0 else tr("more"),
+        state="" if fz["factorized"] else tr(" (turn on `factorize_5x5` to build it)"), reason=_reason(fz, tr))
 
 
 def _span(values: list[float]) -> str:
     return f"{values[0]:g}" if len(values) == 1 else f"{values[0]:g}–{values[-1]:g}"
 
 
-def _reason(fz: dict) -> str:
+def _reason(fz: dict, tr: Callable[[str], str] = _same) -> str:
     if fz["published"]:
-        return "the widths are the paper's, not a rule's."
+        return tr("the widths are the paper's, not a rule's.")
     lo, hi = CHEAPER[fz["rule"]]
     if fz["rule"] == "sqrt":
-        return f"with m = √(r·f) the pair is cheaper whenever {lo:.2f}·r < f < {hi:.1f}·r."
+        return tr("with m = √(r·f) the pair is cheaper whenever {lo}·r < f < {hi}·r.").format(lo=f"{lo:.2f}", hi=f"{hi:.1f}")
     if fz["rule"] == "out":
-        return f"with m = f the pair is cheaper only while f < {hi:.2f}·r."
-    return f"with m = r the pair is cheaper whenever f > {lo:.2f}·r."
+        return tr("with m = f the pair is cheaper only while f < {hi}·r.").format(hi=f"{hi:.2f}")
+    return tr("with m = r the pair is cheaper whenever f > {lo}·r.").format(lo=f"{lo:.2f}")
 
 
 def nxn_cheaper(rule: str, k: int) -> tuple[float, float]:
@@ -94,10 +110,10 @@ def nxn_cheaper(rule: str, k: int) -> tuple[float, float]:
     return ((k - root) / 2) ** 2, ((k + root) / 2) ** 2
 
 
-def explain_nxn(variant: str, **choices) -> Optional[str]:
+def explain_nxn(variant: str, tr: Callable[[str], str] = _same, **choices) -> Optional[str]:
     """One sentence (Markdown) on why splitting each factorizable kxk into 1xk + kx1 costs more or
     less in this configuration, from its own r, m, f; None when the variant has no such conv or the
-    papers publish every split's widths."""
+    papers publish every split's widths. `tr` translates its templates."""
     c = validated(variant, **choices)
     rows = nxn_widths(get_spec(variant), c)
     if not rows:
@@ -107,10 +123,13 @@ def explain_nxn(variant: str, **choices) -> Optional[str]:
     change, ex = (split - whole) / whole, rows[0]
     lo, hi = nxn_cheaper(c.factorize_mid, ex["k"])
     rng = f"f > {lo:.2f}·r" if hi == float("inf") else (f"f < {hi:.2g}·r" if lo == 0 else f"{lo:.2f}·r < f < {hi:.2f}·r")
-    state = "" if rows[0]["factorized"] else " (turn on `factorize_nxn` to build it)"
-    return (f"**Why splitting each n×n into 1×n + n×1 costs {'less' if change < 0 else 'more'}:** {len(rows)} "
-            f"convolutions go from r to f channels through a middle width m that no paper gives "
-            f"({RULE_TEXT[c.factorize_mid].split(',')[0].replace('3x3', 'conv')}, `factorize_mid=\"{c.factorize_mid}\"`; "
-            f"{ex['module']}'s {ex['label']} branch: {ex['r']} → {ex['m']} → {ex['f']}); n·r·m + n·m·f = {split:,} "
-            f"weights against n²·r·f = {whole:,}, {abs(change):.0%} {'fewer' if change < 0 else 'more'}{state}; for a "
-            f"{ex['k']}×{ex['k']} the split is cheaper whenever {rng}.")
+    head = (tr("**Why splitting each n×n into 1×n + n×1 costs less:**") if change < 0 else
+            tr("**Why splitting each n×n into 1×n + n×1 costs more:**"))
+    return head + " " + tr(
+        "{n} convolutions go from r to f channels through a middle width m that no paper gives ({rule}, "
+        "`factorize_mid=\"{mid}\"`; {module}'s {label} branch: {r} → {m} → {f}); n·r·m + n·m·f = {split} weights "
+        "against n²·r·f = {whole}, {pct} {verdict}{state}; for a {k}×{k} the split is cheaper whenever {range}.").format(
+        n=len(rows), rule=RULE_TEXT[c.factorize_mid].split(",")[0].replace("3x3", "conv"), mid=c.factorize_mid,
+        module=ex["module"], label=ex["label"], r=ex["r"], m=ex["m"], f=ex["f"], split=f"{split:,}",
+        whole=f"{whole:,}", pct=f"{abs(change):.0%}", verdict=tr("fewer") if change < 0 else tr("more"),
+        state="" if rows[0]["factorized"] else tr(" (turn on `factorize_nxn` to build it)"), k=ex["k"], range=rng)

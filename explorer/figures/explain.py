@@ -10,13 +10,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from explorer.figures.maps import colormap
-from explorer.figures.style import label_color, style
+from explorer.figures.style import N_, Translate, label_color, same, style
 
 # "jet", the colour map of the Grad-CAM paper's figures, sampled at 9 points
 _JET = np.array([[0, 0, 131], [0, 60, 255], [0, 180, 255], [60, 255, 200], [160, 255, 100],
                  [255, 220, 0], [255, 120, 0], [220, 20, 0], [128, 0, 0]], np.float32)
-MEASURES = {"relative": "change of the class's probability, % of its intact value",
-            "points": "change of the class's probability, percentage points"}
+MEASURES = {"relative": N_("change of the class's probability, % of its intact value"),
+            "points": N_("change of the class's probability, percentage points")}
 
 
 def heat_overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
@@ -32,7 +32,8 @@ def heat_overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.n
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def share_figure(labels: Sequence[str], shares: Sequence[float], gate_gradients: Sequence[float], title: str):
+def share_figure(labels: Sequence[str], shares: Sequence[float], gate_gradients: Sequence[float], title: str,
+                 tr: Translate = same):
     """Each branch's share of the module's positive Grad-CAM evidence (bars), with the first-order
     knock-out estimate (activation x gradient) in the hover."""
     import plotly.graph_objects as go
@@ -41,9 +42,10 @@ def share_figure(labels: Sequence[str], shares: Sequence[float], gate_gradients:
         x=list(shares), y=list(labels), orientation="h", marker_color=[label_color(lab, i) for i, lab in enumerate(labels)],
         text=[f"{s:.0%}" for s in shares], textposition="auto",
         customdata=[f"{g:+.3g}" for g in gate_gradients],
-        hovertemplate="%{y}: %{x:.1%} of the evidence<br>activation × gradient: %{customdata}<extra></extra>"))
+        hovertemplate="%{y}: %{x:.1%} " + tr("of the evidence") + "<br>" + tr("activation × gradient")
+        + ": %{customdata}<extra></extra>"))
     style(fig, title=title, height=120 + 48 * len(labels))
-    fig.update_xaxes(tickformat=".0%", range=[0, 1], title="share of the module's positive Grad-CAM evidence")
+    fig.update_xaxes(tickformat=".0%", range=[0, 1], title=tr("share of the module's positive Grad-CAM evidence"))
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -65,7 +67,7 @@ def cell_decimals(largest: float, least: int) -> int:
 
 
 def knockout_figure(rows: list[dict], p_intact: float, class_name: str, measure: str = "relative",
-                    kind: str = "zero", note: str = ""):
+                    kind: str = "zero", note: str = "", tr: Translate = same):
     """Module (rows) x branch (columns) heatmap of what switching each branch off does to the
     class's probability: red = the class loses, blue = it gains. rows: `Knockout.table()`;
     kind "zero" (output zeroed) or "mean" (replaced by its mean over the image); `note` is added
@@ -86,26 +88,27 @@ def knockout_figure(rows: list[dict], p_intact: float, class_name: str, measure:
         v = values[id(r)]
         z[i][j] = v
         text[i][j] = f"{r['label']}<br>{v:+.{digits}f}"
-        hover[i][j] = (f"{r['module']} · {r['branch']} ({r['label']}) {'zeroed' if kind == 'zero' else 'set to its mean'}"
-                       f"<br>p({class_name}) {100 * r[f'p_{kind}']:.3f}% (intact {100 * p_intact:.3f}%)"
-                       f"<br>new top-1: {r[f'top1_{kind}']}")
+        hover[i][j] = (f"{r['module']} · {r['branch']} ({r['label']}) " + (tr("zeroed") if kind == "zero" else tr(
+            "set to its mean")) + f"<br>p({class_name}) {100 * r[f'p_{kind}']:.3f}% (" + tr("intact") + f" "
+            f"{100 * p_intact:.3f}%)<br>" + tr("new top-1") + f": {r[f'top1_{kind}']}")
     values = [abs(v) for row in z for v in row if v is not None]
     bound = max(values) if values and max(values) > 0 else 1.0
     fig = go.Figure(go.Heatmap(
         z=z, x=keys, y=modules, text=text, texttemplate="%{text}", hovertext=hover, hoverinfo="text",
         colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound, xgap=2, ygap=2,
-        colorbar=dict(title="%" if measure == "relative" else "points")))
-    what = "zeroed" if kind == "zero" else "replaced by its mean"
-    sub = MEASURES[measure] + (f" · {note}" if note else "")
-    style(fig, title=f"p({class_name}) with one branch {what} at a time<br><sup>{sub}</sup>",
+        colorbar=dict(title="%" if measure == "relative" else tr("points"))))
+    heading = (tr("p({c}) with one branch zeroed at a time") if kind == "zero" else
+               tr("p({c}) with one branch replaced by its mean at a time")).format(c=class_name)
+    sub = tr(MEASURES[measure]) + (f" · {note}" if note else "")
+    style(fig, title=f"{heading}<br><sup>{sub}</sup>",
           height=190 + 44 * len(modules))
     fig.update_layout(margin=dict(t=110))
-    fig.update_yaxes(autorange="reversed", title="module")
+    fig.update_yaxes(autorange="reversed", title=tr("module"))
     fig.update_xaxes(side="top")
     return fig
 
 
-def feature_map_figure(m: np.ndarray, title: str, selected: Optional[tuple[int, int]] = None):
+def feature_map_figure(m: np.ndarray, title: str, selected: Optional[tuple[int, int]] = None, tr: Translate = same):
     """One (h, w) feature map as a heatmap whose every unit is clickable (a transparent marker per
     unit, since heatmap cells do not report a selection), the selected unit ringed."""
     import plotly.graph_objects as go
@@ -113,7 +116,7 @@ def feature_map_figure(m: np.ndarray, title: str, selected: Optional[tuple[int, 
     h, w = m.shape
     ys, xs = np.mgrid[0:h, 0:w]
     fig = go.Figure(go.Heatmap(z=m, colorscale="Viridis", colorbar=dict(thickness=14),
-                               hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"))
+                               hovertemplate=tr("row") + " %{y}, " + tr("column") + " %{x}: %{z:.3f}<extra></extra>"))
     # one square per unit, about the size of its cell (the plot is ~320 px high), nearly invisible
     # (hoverinfo "none", not "skip": a skipped trace reports no clicks)
     fig.add_trace(go.Scatter(x=xs.ravel(), y=ys.ravel(), mode="markers", hoverinfo="none", showlegend=False,
@@ -125,8 +128,8 @@ def feature_map_figure(m: np.ndarray, title: str, selected: Optional[tuple[int, 
                                                                line=dict(width=3))))
     style(fig, title=title, height=480)
     fig.update_layout(margin=dict(l=60, r=10, t=60, b=55))
-    fig.update_yaxes(range=[h - 0.5, -0.5], scaleanchor="x", title="row", constrain="domain")
-    fig.update_xaxes(range=[-0.5, w - 0.5], title="column", constrain="domain")
+    fig.update_yaxes(range=[h - 0.5, -0.5], scaleanchor="x", title=tr("row"), constrain="domain")
+    fig.update_xaxes(range=[-0.5, w - 0.5], title=tr("column"), constrain="domain")
     fig.update_layout(clickmode="event+select", dragmode=False)
     return fig
 

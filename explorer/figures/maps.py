@@ -3,15 +3,21 @@ which branch responds where."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 
 import numpy as np
 from PIL import Image
 
-from explorer.figures.style import label_color, style
+from explorer.figures.style import N_, Translate, label_color, same, style
 
 
-def response_figure(rows: list[dict], metric: str = "share"):
+RESPONSE_TITLES = {"share": N_("Each branch's share of its module's activation"),
+                   "mean": N_("Mean activation of each branch"),
+                   "active_fraction": N_("Fraction of positive activations in each branch")}
+
+
+def response_figure(rows: list[dict], metric: str = "share", tr: Translate = same):
     """Which branch (scale) responds where: per module, each branch's share of the module's total
     activation (or its mean activation / fraction of positive units)."""
     import plotly.graph_objects as go
@@ -25,15 +31,14 @@ def response_figure(rows: list[dict], metric: str = "share"):
             r = next((r for r in rows if r["module"] == m and r["label"] == lab), None)
             ys.append(None if r is None else r[metric])
             hov.append("" if r is None else
-                       f"{m} · {lab}<br>share {r['share']:.1%}<br>mean {r['mean']:.4f}<br>"
-                       f"active {r['active_fraction']:.1%}<br>{r['channels']} channels")
+                       f"{m} · {lab}<br>" + tr("share {share}<br>mean {mean}<br>active {active}<br>{channels} channels")
+                       .format(share=f"{r['share']:.1%}", mean=f"{r['mean']:.4f}",
+                               active=f"{r['active_fraction']:.1%}", channels=r["channels"]))
         fig.add_trace(go.Bar(x=modules, y=ys, name=lab, marker_color=label_color(lab, i),
                              hovertext=hov, hoverinfo="text"))
-    titles = {"share": "share of the module's total activation",
-              "mean": "mean activation", "active_fraction": "fraction of positive activations"}
-    style(fig, title=f"Branch response across modules for this image: {titles[metric]}", height=470)
+    style(fig, title=tr(RESPONSE_TITLES[metric]), height=470)
     fig.update_layout(barmode="stack" if metric == "share" else "group", xaxis_tickangle=-45,
-                      legend=dict(title="branch"))
+                      legend=dict(title=tr("branch")))
     if metric == "share":
         fig.update_yaxes(tickformat=".0%", range=[0, 1])
     return fig
@@ -109,3 +114,10 @@ def overlay(crop: np.ndarray, m: np.ndarray, alpha: float = 0.55) -> np.ndarray:
     heat = colormap(np.asarray(up, np.float32) / 255.0, _INFERNO).astype(np.float32)
     out = crop.astype(np.float32) * (1 - alpha) + heat * alpha
     return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """An RGB (or grey) uint8 image as PNG file bytes (for a download button)."""
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()

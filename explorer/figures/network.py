@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Optional
 
-from explorer.figures.style import KIND_COLORS, label_color, style
+from explorer.figures.style import KIND_COLORS, N_, Translate, label_color, same, style
+
+# How the module kinds read in the UI (legend, lists); `tr(KIND_NAMES[kind])` translates them.
+KIND_NAMES = {"stem": N_("stem"), "pool": N_("pool"), "conv": N_("conv"), "inception": N_("inception"),
+              "reduction": N_("reduction"), "residual": N_("residual"), "head": N_("head")}
 
 
-def unit_parts(unit, out_shape=None) -> tuple[str, str]:
+def kind_name(kind: str, tr: Translate = same) -> str:
+    return tr(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
+
+
+def unit_parts(unit, out_shape=None, tr: Translate = same) -> tuple[str, str]:
     """A resolved unit as a student reads it, in two parts: ('3x3 conv', '128 filters'),
     ('3x3 max pool', 'stride 2'), ('LRN', '')."""
     from explorer.arch.units import ConvU, DenseU, DropoutU, FlattenU, GapU, LRNU, ParU, PoolU
@@ -15,30 +23,31 @@ def unit_parts(unit, out_shape=None) -> tuple[str, str]:
     if isinstance(unit, ConvU):
         kh, kw = unit.kernel
         filters = unit.filters if unit.filters is not None else (out_shape[-1] if out_shape else "C")
-        kind = "sep conv" if unit.depth_multiplier else "conv"
-        detail = f"{filters} filters" + ("" if unit.stride == 1 else f", /{unit.stride}")
-        return f"{kh}x{kw} {kind}" + ("" if unit.act else " (linear)"), detail
+        op = (tr("{k} sep conv") if unit.depth_multiplier else tr("{k} conv")).format(k=f"{kh}x{kw}")
+        detail = tr("{n} filters").format(n=filters) + ("" if unit.stride == 1 else f", /{unit.stride}")
+        return op + ("" if unit.act else tr(" (linear)")), detail
     if isinstance(unit, ParU):
         parts = " ∥ ".join(f"{c.kernel[0]}x{c.kernel[1]}" for c in unit.convs)
-        return parts, f"{len(unit.convs)}×{unit.convs[0].filters} filters"
+        return parts, tr("{n} filters").format(n=f"{len(unit.convs)}×{unit.convs[0].filters}")
     if isinstance(unit, PoolU):
-        return f"{unit.size}x{unit.size} {unit.kind} pool", ("" if unit.stride == 1 else f"stride {unit.stride}")
+        op = (tr("{k} max pool") if unit.kind == "max" else tr("{k} avg pool")).format(k=f"{unit.size}x{unit.size}")
+        return op, ("" if unit.stride == 1 else tr("stride {n}").format(n=unit.stride))
     if isinstance(unit, LRNU):
         return "LRN", ""
     if isinstance(unit, GapU):
-        return "global avg pool", ""
+        return tr("global avg pool"), ""
     if isinstance(unit, FlattenU):
-        return "flatten", ""
+        return tr("flatten"), ""
     if isinstance(unit, DropoutU):
-        return "dropout", f"{unit.rate:g}"
+        return tr("dropout"), f"{unit.rate:g}"
     if isinstance(unit, DenseU):
         return f"FC {unit.units}", (unit.act or "")
     return type(unit).__name__, ""
 
 
-def unit_label(unit, out_shape=None) -> str:
+def unit_label(unit, out_shape=None, tr: Translate = same) -> str:
     """One line: '3x3 conv, 128 filters', '3x3 max pool, stride 2', 'LRN'."""
-    op, detail = unit_parts(unit, out_shape)
+    op, detail = unit_parts(unit, out_shape, tr)
     return f"{op}, {detail}" if detail else op
 
 
@@ -46,7 +55,7 @@ def shape_text(shape) -> str:
     return "×".join(str(s) for s in shape)
 
 
-def unit_rows(units, cost) -> list[dict]:
+def unit_rows(units, cost, tr: Translate = same) -> list[dict]:
     """One row per unit of a branch: label, output shape, params, MACs (from the cost model)."""
     from explorer.arch.units import ParU
 
@@ -63,14 +72,15 @@ def unit_rows(units, cost) -> list[dict]:
         else:
             layers = by_unit.get(u.name, [])
             out = layers[-1].out_shape if layers else None
-        op, detail = unit_parts(u, out)
-        rows.append({"unit": u, "label": unit_label(u, out), "op": op, "detail": detail, "out_shape": out,
+        op, detail = unit_parts(u, out, tr)
+        rows.append({"unit": u, "label": unit_label(u, out, tr), "op": op, "detail": detail, "out_shape": out,
                      "params": sum(lc.params for lc in layers), "macs": sum(lc.macs for lc in layers)})
     return rows
 
 
 # --------------------------------------------------------------------------- network diagram
-def network_figure(cost, selected: Optional[str] = None, per_row: int = 8, aux_after: Optional[dict] = None):
+def network_figure(cost, selected: Optional[str] = None, per_row: int = 8, aux_after: Optional[dict] = None,
+                   tr: Translate = same):
     """The network as a snake of module boxes (stem to head), coloured by kind; click a box to pick
     the module. Hover gives exact params and MACs. Auxiliary heads (`aux_after`: head -> module it
     reads) sit in an extra row under their module."""
@@ -87,8 +97,10 @@ def network_figure(cost, selected: Optional[str] = None, per_row: int = 8, aux_a
         ys.append(-row)
         short = m.name.replace("inception_", "inc_") if len(m.name) > 13 else m.name
         text.append(f"<b>{short}</b><br>{shape_text(m.out_shape)}")
-        hover.append(f"<b>{m.name}</b> ({m.kind})<br>in {shape_text(m.in_shape)} → out {shape_text(m.out_shape)}"
-                     f"<br>params {m.params:,}<br>MACs {m.macs:,}<br>stride {m.stride}, receptive field {m.rf}")
+        hover.append(f"<b>{m.name}</b> ({kind_name(m.kind, tr)})<br>" + tr(
+            "in {inp} → out {out}<br>params {params}<br>MACs {macs}<br>stride {stride}, receptive field {rf}").format(
+            inp=shape_text(m.in_shape), out=shape_text(m.out_shape), params=f"{m.params:,}", macs=f"{m.macs:,}",
+            stride=m.stride, rf=m.rf))
         colors.append(KIND_COLORS.get(m.kind, "#444"))
         custom.append(m.name)
         sizes.append(3 if m.name == selected else 1)
@@ -99,7 +111,7 @@ def network_figure(cost, selected: Optional[str] = None, per_row: int = 8, aux_a
     for kind in dict.fromkeys(m.kind for m in mods):
         idx = [i for i, m in enumerate(mods) if m.kind == kind]
         fig.add_trace(go.Scatter(
-            x=[xs[i] for i in idx], y=[ys[i] for i in idx], mode="markers+text", name=kind,
+            x=[xs[i] for i in idx], y=[ys[i] for i in idx], mode="markers+text", name=kind_name(kind, tr),
             marker=dict(symbol="square", size=[58 if custom[i] == selected else 46 for i in idx],
                         color=KIND_COLORS.get(kind, "#444"),
                         line=dict(color=["black" if custom[i] == selected else "white" for i in idx],
@@ -123,12 +135,13 @@ def network_figure(cost, selected: Optional[str] = None, per_row: int = 8, aux_a
             fig.add_trace(go.Scatter(x=[x0, xa, xa], y=[y0, y0 - 0.5, -rows], mode="lines", hoverinfo="skip",
                                      showlegend=False,
                                      line=dict(color="#9467bd", width=2, dash="dot")))
-            at.append(f"<b>{h.name}</b><br>after {src}")
-            ah.append(f"<b>{h.name}</b> (auxiliary head, training only) reads {src}<br>params {h.params:,}"
-                      f"<br>MACs {h.macs:,}")
+            at.append(f"<b>{h.name}</b><br>" + tr("after {module}").format(module=src))
+            ah.append(f"<b>{h.name}</b> " + tr("(auxiliary head, training only) reads {module}<br>params {params}"
+                                             "<br>MACs {macs}").format(module=src, params=f"{h.params:,}",
+                                                                      macs=f"{h.macs:,}"))
             ac.append(h.name)
         fig.add_trace(go.Scatter(
-            x=ax, y=ay, mode="markers+text", name="aux head",
+            x=ax, y=ay, mode="markers+text", name=tr("aux head"),
             marker=dict(symbol="square", size=[58 if c == selected else 40 for c in ac],
                         color=KIND_COLORS["head"], opacity=0.75,
                         line=dict(color=["black" if c == selected else "white" for c in ac],
@@ -144,7 +157,26 @@ def network_figure(cost, selected: Optional[str] = None, per_row: int = 8, aux_a
     return fig
 
 
-def module_figure(rmod, mcost, cost, title: Optional[str] = None):
+def _concat_box(fig, rmod, mcost, columns, ncol: int, bottom: float, tr: Translate) -> float:
+    """The filter concatenation (and a residual module's up-projection) under the branches;
+    returns the new bottom."""
+    parts = {p.key: p for p in mcost.branches}
+    concat = sum((parts[k].out_shape[-1] for k, _, _ in columns if k in parts), 0)
+    lines = [tr("filter concatenation: {n} channels").format(n=concat)]
+    if rmod.kind == "residual":
+        scale = f"{rmod.scale:g} × " if rmod.scale is not None else ""
+        lines.append(tr("→ 1x1 linear up-projection → input + {scale}residual").format(scale=scale) if rmod.residual
+                     else tr("→ 1x1 linear up-projection (no shortcut: residual off)"))
+    lines[-1] += f" → {shape_text(mcost.out_shape)}"
+    half = 0.35 * len(lines)
+    fig.add_shape(type="rect", x0=-0.45, x1=ncol - 0.55, y0=bottom - half, y1=bottom + 0.35,
+                  fillcolor="#dddddd", line=dict(color="#777"))
+    fig.add_annotation(x=(ncol - 1) / 2, y=bottom + 0.35 - half, text="<br>".join(lines),
+                       showarrow=False, font=dict(size=15 if ncol > 2 else 13))
+    return bottom - (half - 0.35)
+
+
+def module_figure(rmod, mcost, cost, title: Optional[str] = None, tr: Translate = same):
     """One module as the paper draws it: its branches side by side, each a column of ops from the
     previous layer (top) to the concatenation (bottom), with filters and output shapes."""
     import plotly.graph_objects as go
@@ -163,18 +195,17 @@ def module_figure(rmod, mcost, cost, title: Optional[str] = None):
     in_y = top + 1.2
     fig.add_shape(type="rect", x0=-0.45, x1=ncol - 0.55, y0=in_y - 0.35, y1=in_y + 0.35,
                   fillcolor="#eeeeee", line=dict(color="#999"))
-    fig.add_annotation(x=(ncol - 1) / 2, y=in_y, text=f"input {shape_text(mcost.in_shape)}",
+    fig.add_annotation(x=(ncol - 1) / 2, y=in_y, text=tr("input {shape}").format(shape=shape_text(mcost.in_shape)),
                        showarrow=False, font=dict(size=16))
-    parts = {p.key: p for p in mcost.branches}
     for col, (key, label, units) in enumerate(columns):
         color = label_color(label, col) if key else KIND_COLORS.get(rmod.kind, "#1f77b4")
-        rows = unit_rows(units, cost)
+        rows = unit_rows(units, cost, tr)
         if key:
             head = f"<b>{label}</b>"
             fig.add_annotation(x=col, y=top + 0.55, text=head, showarrow=False, font=dict(size=17, color=color))
         y = top
         if not rows:  # identity branch
-            rows = [{"label": "identity", "op": "identity", "detail": "", "out_shape": mcost.in_shape,
+            rows = [{"label": tr("identity"), "op": tr("identity"), "detail": "", "out_shape": mcost.in_shape,
                      "params": 0, "macs": 0}]
         for r in rows:
             y0, y1 = y - box_h, y
@@ -186,23 +217,12 @@ def module_figure(rmod, mcost, cost, title: Optional[str] = None):
                                font=dict(size=font))
             xs.append(col)
             ys.append((y0 + y1) / 2)
-            hov.append(f"{label} · {r['label']}<br>out {out}<br>params {r['params']:,}<br>MACs {r['macs']:,}")
+            hov.append(f"{label} · {r['label']}<br>" + tr("out {out}<br>params {params}<br>MACs {macs}").format(
+                out=out, params=f"{r['params']:,}", macs=f"{r['macs']:,}"))
             y = y0 - gap
     bottom = top - depth * (box_h + gap) - 0.2
     if not rmod.sequential:
-        concat = sum((parts[k].out_shape[-1] for k, _, _ in columns if k in parts), 0)
-        lines = [f"filter concatenation: {concat} channels"]
-        if rmod.kind == "residual":
-            scale = f"{rmod.scale:g} × " if rmod.scale is not None else ""
-            lines.append(f"→ 1x1 linear up-projection → input + {scale}residual" if rmod.residual
-                         else "→ 1x1 linear up-projection (no shortcut: residual off)")
-        lines[-1] += f" → {shape_text(mcost.out_shape)}"
-        half = 0.35 * len(lines)
-        fig.add_shape(type="rect", x0=-0.45, x1=ncol - 0.55, y0=bottom - half, y1=bottom + 0.35,
-                      fillcolor="#dddddd", line=dict(color="#777"))
-        fig.add_annotation(x=(ncol - 1) / 2, y=bottom + 0.35 - half, text="<br>".join(lines),
-                           showarrow=False, font=dict(size=15 if ncol > 2 else 13))
-        bottom -= half - 0.35
+        bottom = _concat_box(fig, rmod, mcost, columns, ncol, bottom, tr)
     else:
         bottom = y + gap
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker=dict(size=30, opacity=0),

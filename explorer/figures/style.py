@@ -1,8 +1,23 @@
 """Shared Plotly styling: large fonts that read on a projector, the colours of module kinds and
-branch labels, the modebar (PNG download). No Streamlit here."""
+branch labels, the modebar (PNG download), and the text hook: every figure takes `tr`, a callable
+that translates its English text (the app passes its gettext `_`; the default leaves it English).
+No Streamlit here."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
+
+Translate = Callable[[str], str]
+
+
+def same(text: str) -> str:
+    """The default `tr`: English as written."""
+    return text
+
+
+def N_(text: str) -> str:
+    """Mark a text for the catalogues where it is defined; `tr()` translates it where it is drawn."""
+    return text
+
 
 FONT = dict(size=17, family="Source Sans Pro, Arial, sans-serif")
 
@@ -14,6 +29,119 @@ def style(fig, *, title: Optional[str] = None, height: int = 460):
                       hoverlabel=dict(font_size=16), legend=dict(font=dict(size=15)))
     if title:
         fig.update_layout(title=dict(text=title, font=dict(size=21)))
+    return fig
+
+
+TITLE_CHARS = 34  # a title line that fits a phone-wide chart (and half a projector's page)
+AXIS_CHARS = 28
+
+
+def _width(ch: str) -> int:
+    """Display width of a character in Latin letters: CJK and full-width forms take two."""
+    return 2 if "\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" else 1
+
+
+def display_width(text: str) -> int:
+    """Width of `text` in Latin letters (a Chinese character counts two)."""
+    return sum(_width(c) for c in text)
+
+
+def wrap(text: str, chars: int = TITLE_CHARS) -> str:
+    """`text` broken into lines of at most `chars` (Plotly `<br>`): at spaces in Latin text, between
+    any two characters in Chinese. Existing `<br>` are kept."""
+    lines = []
+    for part in (text or "").split("<br>"):
+        line, width = "", 0
+        for word in _words(part):
+            w = display_width(word)
+            if line and width + w > chars:
+                lines.append(line.rstrip())
+                line, width = word.lstrip(), display_width(word.lstrip())
+            else:
+                line, width = line + word, width + w
+        lines.append(line.rstrip())
+    return "<br>".join(lines)
+
+
+NO_LINE_START = set("，。、；：！？）」』》％")  # Chinese punctuation that never starts a line
+NO_LINE_END = set("（「『《")  # nor ends one
+
+
+def _words(text: str) -> list[str]:
+    """Break points: a Latin word with the space before it, or one CJK character; a closing
+    punctuation mark stays with what comes before it, an opening one with what follows."""
+    out, cur = [], ""
+    for ch in text:
+        if ch in NO_LINE_START and (cur or out):
+            if cur:
+                cur += ch
+            else:
+                out[-1] += ch
+        elif ch in NO_LINE_END:
+            if cur:
+                out.append(cur)
+            cur = ch
+        elif _width(ch) == 2:
+            opening = cur.strip() and all(c in NO_LINE_END for c in cur.strip())
+            out += [cur + ch] if opening else [w for w in (cur, ch) if w]
+            cur = ""
+        elif ch == " " and cur.strip():
+            out.append(cur)
+            cur = " "
+        else:
+            cur += ch
+    return out + ([cur] if cur else [])
+
+
+def fit_titles(fig, chars: int = TITLE_CHARS):
+    """Wrap the title and the axis titles so that none is cut off on a narrow chart, making room
+    for the extra lines. Returns `fig`."""
+    title = fig.layout.title.text
+    if title and "<br>" not in title:
+        wrapped = wrap(title, chars)
+        fig.update_layout(title_text=wrapped)
+        extra = wrapped.count("<br>") * 27
+        if extra:
+            fig.update_layout(margin=dict(t=(fig.layout.margin.t or 75) + extra))
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        text = axis.title.text
+        if text and "<br>" not in text and display_width(text) > AXIS_CHARS:
+            axis.title.text = wrap(text, AXIS_CHARS)
+    if fig.layout.xaxis.title.text and "<br>" in fig.layout.xaxis.title.text:
+        fig.update_layout(margin=dict(b=(fig.layout.margin.b or 65) + 22))
+    return fig
+
+
+def high_contrast(fig):
+    """The figure for a projector (lecture mode): black text a size larger, black axis lines,
+    darker grid, bigger markers and thicker lines, outlined bars. Returns `fig`."""
+    base = (fig.layout.font.size or FONT["size"]) + 3
+    title = fig.layout.title.font.size
+    fig.update_layout(font=dict(size=base, color="black"), legend=dict(font=dict(size=base - 1, color="black")),
+                      hoverlabel=dict(font_size=base))
+    if fig.layout.title.text:
+        fig.update_layout(title=dict(font=dict(size=(title or 21) + 4, color="black")))
+    axis = dict(linecolor="black", linewidth=2, gridcolor="#b0b0b0", zerolinecolor="#606060",
+                tickfont=dict(color="black", size=base - 1), title_font=dict(color="black", size=base + 1))
+    fig.update_xaxes(**axis)
+    fig.update_yaxes(**axis)
+    for trace in fig.data:
+        if trace.type == "scatter":
+            size = trace.marker.size
+            if size is not None:
+                trace.marker.size = [s * 1.3 for s in size] if isinstance(size, (list, tuple)) else size * 1.3
+            if trace.line.width is not None:
+                trace.line.width = trace.line.width * 1.6
+            if trace.textfont.size is not None:
+                trace.textfont.size = trace.textfont.size + 3
+        elif trace.type == "bar":
+            trace.marker.line = dict(color="black", width=1)
+        elif trace.type == "waterfall":
+            trace.connector.line.color = "black"
+    for ann in fig.layout.annotations:
+        ann.font.color = "black"
+        if ann.font.size is not None:
+            ann.font.size = ann.font.size + 2
     return fig
 
 

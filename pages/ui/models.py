@@ -12,16 +12,16 @@ import numpy as np
 import streamlit as st
 
 import explorer
-from explorer.figures.fmt import fmt_params
+from explorer.figures.fmt import human
 from explorer.inference.store import LoadedModel
 from explorer.inference.weights import archive_path, no_weights_why, weight_sources
 from explorer.nn.compiled import last_run
-from pages.ui.i18n import _
+from pages.ui.i18n import N_, _
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES_DIR = ROOT / "assets" / "samples"
-SAMPLES = {"chelsea": "Chelsea the cat", "coffee": "Coffee cup", "astronaut": "Astronaut",
-           "rocket": "Rocket launch"}
+SAMPLES = {"chelsea": N_("Chelsea the cat"), "coffee": N_("Coffee cup"), "astronaut": N_("Astronaut"),
+           "rocket": N_("Rocket launch")}
 DEFAULT_SAMPLE = "chelsea"
 MODEL_CACHE_SIZE = 3  # models held at once, across all sessions (see explorer.ModelStore)
 
@@ -38,8 +38,12 @@ def device_line() -> str:
     """The sidebar's device line: where the latest forward pass actually ran (and why not on the
     GPU, when it fell back), else what was detected."""
     info, run = device_info(), last_run()
-    if run is None:
-        return _("Device: {summary}").format(summary=info["summary"])
+    if run is None:  # nothing ran yet: what was found
+        if info["gpus"]:
+            return _("Device: {n} GPU(s) ({names}) with {backend}.").format(
+                n=len(info["gpus"]), names=", ".join(info["gpus"]), backend=info["backend"])
+        return _("Device: {device}, no GPU found ({backend} backend). GPU support: "
+                 "`pip install \"tensorflow[and-cuda]\"`.").format(device=info["device"], backend=info["backend"])
     if run.on_gpu:
         index = int(run.device.split(":")[-1] or 0)
         where = "GPU: " + (info["gpus"][index] if index < len(info["gpus"]) else run.device)
@@ -50,7 +54,7 @@ def device_line() -> str:
         text += _(", because the GPU ran out of memory")
     if not info["gpus"]:
         text += _("; no GPU found")
-    return text + "."
+    return _("{line}.").format(line=text)  # the full stop of the language
 
 
 @st.cache_resource(show_spinner=False, max_entries=1)
@@ -65,8 +69,8 @@ def get_model(view) -> LoadedModel:
     if (view.variant, view.choices, view.weights, 0) in store:
         return store.get(view.variant, view.choices, view.weights)
     c = explorer.cost(view.variant, **view.kwargs)
-    what = (f"{explorer.get_spec(view.variant).title} ({fmt_params(c.params)}, input "
-            f"{view.choices.input_size} px)")
+    what = _("{title} ({params} params, input {size} px)").format(
+        title=explorer.get_spec(view.variant).title, params=human(c.params), size=view.choices.input_size)
     message = {"random": _("Building {what} with random weights…").format(what=what),
                "keep": _("Building {what}: every layer your design change left alone keeps its trained "
                          "weights…").format(what=what)}
@@ -81,32 +85,60 @@ def get_model(view) -> LoadedModel:
     return entry
 
 
-def random_weights_banner(entry: LoadedModel, variant: str) -> None:
-    """Say plainly when predictions mean nothing, and how to get trained weights."""
-    if entry.pretrained:
-        return
+def _source(variant: str, name: str):
+    return next((s for s in weight_sources(variant) if s.name == name), None)
+
+
+def weights_status(entry: LoadedModel, variant: str) -> tuple[bool, str, str]:
+    """(meaningful, a one-line banner, the details) of the weights a page runs, said plainly; also
+    writes what is actually loaded under the sidebar's Weights choice."""
     title = explorer.get_spec(variant).title
     sources = weight_sources(variant)
+    loaded_label(entry, variant)
+    source = _source(variant, entry.info.weights)
+    if entry.pretrained:
+        name = source.title if source else entry.info.weights
+        heads = _(source.heads) if source else _("main head only")
+        where = _("From the cache (`{path}`).").format(path=archive_path(source)) if source else ""
+        return True, _("Trained weights, {source}: {heads} trained.").format(source=name, heads=heads), _(
+            "{title} with trained ImageNet weights: the predictions are meaningful.").format(title=title) + " " + where
     if entry.partly_trained:
-        st.warning(_("**Partly trained: {n} layers start from random weights.** Your design choices differ from "
-                     "the ones the {weights} weights were trained with; every layer the change left alone keeps "
-                     "its trained weights (listed under the predictions), so the maps before the first changed "
-                     "layer are the trained network's. The predictions no longer mean much.").format(
-            n=len(entry.info.new_layers), weights=next((s.title for s in sources if s.name == entry.info.weights),
-                                                       entry.info.weights)), icon=":material/warning:")
-        return
+        return False, _("Partly trained: {n} layers start from random weights.").format(n=len(entry.info.new_layers)), _(
+            "Your design choices differ from the ones the {weights} weights were trained with; every layer the change "
+            "left alone keeps its trained weights (listed under the predictions), so the maps before the first changed "
+            "layer are the trained network's. The predictions no longer mean much.").format(
+            weights=source.title if source else entry.info.weights)
     if entry.fallback:
+        headline = _("No trained weights (offline?): random weights, the top-5 means nothing.")
         how = _("The trained weights could not be loaded: {why}").format(why=entry.fallback)
-    elif sources:
-        how = _("Choose a trained source under *Weights* in the sidebar: the file is downloaded once (needs "
-                "internet) and cached at `{path}`. Offline, download it elsewhere and run `python -m explorer "
-                "weights import FILE`.").format(path=archive_path(sources[0]).parent)
     else:
-        how = _("{title} has no published ImageNet weights: {why}. Switch to another variant for trained "
-                "weights.").format(title=title, why=no_weights_why(variant))
-    st.warning(_("**Random weights: the predictions below mean nothing.** The feature maps still show how the "
-                 "architecture transforms the image, but no channel has learned anything. ") + how,
-               icon=":material/warning:")
+        headline = _("Random weights: the top-5 means nothing.")
+        if sources:
+            how = _("Choose a trained source under *Weights* in the sidebar: the file is downloaded once (needs "
+                    "internet) and cached at `{path}`. Offline, download it elsewhere and run `python -m explorer "
+                    "weights import FILE`.").format(path=archive_path(sources[0]).parent)
+        else:
+            how = _("{title} has no published ImageNet weights: {why}. Switch to another variant for trained "
+                    "weights.").format(title=title, why=_(no_weights_why(variant)))
+    return False, headline, _("No channel has learned anything: the maps show the architecture, not what a "
+                              "trained network sees.") + " " + how
+
+
+def loaded_label(entry: LoadedModel, variant: str) -> None:
+    """Under the sidebar's Weights choice: the weights actually loaded (not only those asked for)."""
+    slot = st.session_state.get("_weights_slot")
+    if slot is None:
+        return
+    source = _source(variant, entry.info.weights)
+    name = source.title if source else str(entry.info.weights)
+    if entry.pretrained:
+        slot.caption(_("Loaded: {source}.").format(source=name))
+    elif entry.partly_trained:
+        slot.caption(_("Loaded: {source}, {n} layers new (random).").format(source=name, n=len(entry.info.new_layers)))
+    elif entry.fallback:
+        slot.caption(_("Loaded: **random** weights (the trained weights could not be loaded)."))
+    else:
+        slot.caption(_("Loaded: random weights."))
 
 
 # --------------------------------------------------------------------------- photos

@@ -1,73 +1,116 @@
-"""The photo a page looks at: a sample photo (its name in the URL as `sample`) or the user's upload
-(kept in this browser session only), picked with the same widgets on every page that shows one
-(Activations, Explain), so both pages look at the same photo: an upload made on one page stays
-in use on the other until the user removes it or goes back to the sample."""
+"""The photo a page runs through the network (Activations, Explain): one picker for the sample
+photos and the upload (a sample picked while an upload is there shows the sample; the upload stays
+one click away, on every photo page of the session until it is removed), how it is fitted to the
+input, and a word when the photo is so small that the network mostly sees interpolation. Each
+choice is a view key (`sample`, `resize`) and travels in the URL; the upload itself stays in the
+browser session."""
 from __future__ import annotations
+
+from typing import Optional
 
 import streamlit as st
 
 from pages.ui import models, state
-from pages.ui.i18n import _
+from pages.ui.i18n import N_, _
+
+RESIZE = {"crop": N_("centre crop"), "stretch": N_("stretch"), "central": N_("central 87.5% (TF-slim)")}
+UPLOAD = "upload"  # the picker's value for the uploaded photo (never written to the URL)
+TOO_SMALL = 4  # a photo whose shorter side is under input / TOO_SMALL gets a warning
 
 
 def _upload_changed() -> None:
-    """The user removed the upload (or replaced it): forget the decoded one."""
-    if st.session_state.get("upload") is None:
+    """A new upload is what the lecturer wants to see: pick it in the photo list. A removed one is
+    forgotten (its decoded copy too)."""
+    if st.session_state.get("upload") is not None:
+        st.session_state["sample"] = UPLOAD
+    else:
         st.session_state.pop("_upload_cache", None)
 
 
-def _forget_upload() -> None:
-    st.session_state.pop("_upload_cache", None)
-
-
-def _carried_upload():
-    """(image, digest, source) of an upload made on another page of this session, or None."""
+def _carried():
+    """(image, digest) of a valid upload decoded on another photo page of this session, or None."""
     cache = st.session_state.get("_upload_cache")
-    if not cache or cache[3] is not None:
-        return None
-    name = st.session_state.get("_upload_name", "photo")
-    st.button(_("Back to the sample photo"), key="forget_upload", on_click=_forget_upload,
-              help=_("Your upload is still in use (it was uploaded on another page)."))
-    return cache[1], cache[2], _("your upload ({name}, from another page)").format(name=name)
+    return None if not cache or cache[3] is not None else (cache[1], cache[2])
 
 
-def pick_photo():
-    """(image, digest, where it comes from): the upload when there is a valid one, else the sample."""
-    src_l, src_r = st.columns([3, 2])
-    with src_l:
-        state.seed("sample", models.DEFAULT_SAMPLE, valid=list(models.SAMPLES))
-        st.radio(_("Sample photo"), list(models.SAMPLES), key="sample", format_func=lambda k: _(models.SAMPLES[k]),
-                 horizontal=True)
-        state.remember("sample")
-        state.seed("resize", "crop", valid=["crop", "stretch"])
-        st.radio(_("Fit to the input"), ["crop", "stretch"], key="resize", horizontal=True,
-                 format_func=lambda r: _("centre crop") if r == "crop" else _("stretch (ignore aspect)"),
-                 help=_("crop: scale the shorter side to the input size, cut the centre; stretch: resize "
-                        "the whole photo to a square"))
-        state.remember("resize")
-    with src_r:
-        upload = st.file_uploader(_("…or upload a photo (JPEG, PNG, WebP, BMP, GIF, TIFF; up to 20 MB)"),
-                                  key="upload", help=_("Stays in your browser session only."),
-                                  on_change=_upload_changed)
+def _upload_name() -> Optional[str]:
+    upload = st.session_state.get("upload")
     if upload is not None:
-        image, digest, err = models.uploaded_image(upload)
+        return upload.name
+    return st.session_state.get("_upload_name", "photo") if _carried() else None
+
+
+def default_fit(view) -> str:
+    """How the view's weights were evaluated: TF-slim's checkpoints on the central 87.5% of a photo
+    (`explorer`'s `model_info(model).fit`), everything else on a centre crop."""
+    return "central" if view.weights == "tf_slim" else "crop"
+
+
+def pickers(columns, fit: str = "crop") -> None:
+    """The photo list, the fit (`fit` unless one was picked) and the uploader, one in each of
+    `columns` (three containers)."""
+    name = _upload_name()  # read before the widgets: the list offers the upload
+    options = list(models.SAMPLES) + ([UPLOAD] if name else [])
+    photo_col, fit_col, upload_col = columns
+    state.seed("sample", state.kept("sample", models.DEFAULT_SAMPLE), valid=options)
+    photo_col.selectbox(_("Photo"), options, key="sample", format_func=lambda k: (
+        _("your upload ({name})").format(name=name) if k == UPLOAD else _(models.SAMPLES[k])))
+    state.remember("sample")
+    state.seed("resize", fit, valid=list(RESIZE))
+    fit_col.selectbox(_("Fit to the input"), list(RESIZE), key="resize", format_func=lambda r: _(RESIZE[r]),
+                      help=_("crop: scale the shorter side to the input size, cut the centre; stretch: resize "
+                             "the whole photo to a square; central: the central 87.5% of each side, resized (how "
+                             "TF-slim evaluated its checkpoints, the default with TF-slim weights)"))
+    state.remember("resize")
+    upload_col.file_uploader(_("Your own photo"), key="upload", on_change=_upload_changed,
+                             help=_("JPEG, PNG, WebP, BMP, GIF or TIFF, up to 20 MB. It stays in your browser "
+                                    "session only (and in use on the other photo pages until you remove it)."))
+
+
+def image():
+    """(image, digest, where it comes from) of the photo picked (after `pickers`)."""
+    name, upload = st.session_state["sample"], st.session_state.get("upload")
+    if name == UPLOAD and upload is not None:
+        img, digest, err = models.uploaded_image(upload)
         if not err:
             st.session_state["_upload_name"] = upload.name
-            return image, digest, _("your upload ({name})").format(name=upload.name)
+            return img, digest, _("your upload ({name})").format(name=upload.name)
         st.error(f"**{upload.name}**: {err}")
         st.info(_("Showing the sample photo instead. Upload another file, or remove this one."))
+    elif name == UPLOAD and _carried():
+        return (*_carried(), _("your upload ({name}, from another page)").format(name=_upload_name()))
+    if name not in models.SAMPLES:
+        name = state.kept("sample", models.DEFAULT_SAMPLE)
+    return models.sample_image(name), f"sample:{name}", _("sample: {name}").format(name=_(models.SAMPLES[name]))
+
+
+def warn_if_small(img, input_size: int) -> None:
+    """A photo much smaller than the input is upscaled: its maps show interpolation, not detail."""
+    w, h = img.size if hasattr(img, "size") and not hasattr(img, "shape") else img.shape[1::-1]
+    if min(h, w) * TOO_SMALL < input_size:
+        st.warning(_("This photo is only {w}×{h} px: it is upscaled about {k}× to the {size} px input, so the "
+                     "network mostly sees interpolation. Use a photo of at least {least} px.").format(
+            w=w, h=h, k=max(1, round(input_size / min(h, w))), size=input_size, least=input_size // 2),
+            icon=":material/photo_size_select_small:")
+
+
+def banner(container, status: tuple) -> None:
+    """The weights' one-line banner (`models.weights_status`): green when the predictions mean something."""
+    if status[0]:
+        container.success(status[1], icon=":material/check_circle:")
     else:
-        carried = _carried_upload()
-        if carried is not None:
-            return carried
-    name = st.session_state["sample"]
-    return models.sample_image(name), f"sample:{name}", _("sample: {title}").format(title=_(models.SAMPLES[name]))
+        container.warning(status[1], icon=":material/warning:")
 
 
 def photo_and_model(view):
-    """What a photo page starts with: (image, digest, source, resize, the model entry), the photo
-    picked, the model built (with its spinner) and the random-weights banner shown when it applies."""
-    image, digest, source = pick_photo()
+    """What a photo page starts with: (image, digest, source, resize, the model entry): the photo
+    picked, the model built (with its spinner), the weights' one-line banner with the details folded."""
+    pickers(st.columns([2, 1.7, 2.3], vertical_alignment="bottom"), default_fit(view))
+    img, digest, source = image()
+    warn_if_small(img, view.choices.input_size)
     entry = models.get_model(view)
-    models.random_weights_banner(entry, view.variant)
-    return image, digest, source, st.session_state.get("resize", "crop"), entry
+    status = models.weights_status(entry, view.variant)
+    banner(st, status)
+    with st.expander(_("About the weights")):
+        st.markdown(status[2])
+    return img, digest, source, st.session_state["resize"], entry

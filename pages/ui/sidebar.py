@@ -11,63 +11,67 @@ import streamlit as st
 import explorer
 from explorer.inference.weights import cached, no_weights_why, weight_sources
 from explorer.zoo.choices import BOOL_CHOICES, CHOICE_HELP, CHOICE_LABELS, FACTORIZE_MID
-from pages.ui import models, state
+from pages.ui import i18n, lectures, models, session, state
 from pages.ui.i18n import N_, _
 
 log = logging.getLogger("inception_explorer")
 
 WIDTHS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
-PRESET_PROMPT = "(choose…)"
+PRESET_PROMPT = "(choose…)"  # the preset picker's "nothing picked" (shown as _(PRESET_LABEL))
+PRESET_LABEL = N_("(choose…)")
 RANDOM_LABEL = N_("random (untrained)")
-FACTORIZE_MID_LABELS = {"sqrt": "√(r·f): even steps (paper)", "out": "f at once", "in": "f last"}
+FACTORIZE_MID_LABELS = {"sqrt": N_("√(r·f): even steps (paper)"), "out": N_("f at once"), "in": N_("f last")}
+HEAD_LABELS = {"gap": N_("global avg pool"), "fc": N_("flatten + FC")}
+KERNEL_LABELS = {5: N_("5x5 (paper)"), 3: N_("3x3 (shipped)")}
+BIAS_LABELS = {"auto": N_("auto"), "on": N_("on"), "off": N_("off")}
 
 
 def label(name: str) -> str:
     """A choice's short label (`explorer.CHOICE_LABELS`), capitalised for a widget unless it starts
     with a kernel shape ("nxn as 1xn + nx1")."""
-    text = CHOICE_LABELS.get(name, name)
+    text = _(CHOICE_LABELS.get(name, name))
     return text if re.match(r"[a-z0-9]x[a-z0-9]", text) else text[:1].upper() + text[1:]
 
 
 def _radio(options, format_func=None):
     def draw(container, key: str, name: str, spec) -> None:
-        container.radio(label(name), options, key=key, help=CHOICE_HELP.get(name), horizontal=True,
+        container.radio(label(name), options, key=key, help=_(CHOICE_HELP.get(name, "")), horizontal=True,
                         format_func=format_func or str)
     return draw
 
 
 def _residual_scale(container, key: str, name: str, spec) -> None:
-    container.text_input(label(name), key=key, help=CHOICE_HELP[name] + " (e.g. 0.17, 0.10, 0.20)",
+    container.text_input(label(name), key=key, help=_(CHOICE_HELP[name]) + " " + _("(e.g. 0.17, 0.10, 0.20)"),
                          disabled=not st.session_state.get(state.widget_key("residual"), True))
 
 
 def _width(container, key: str, name: str, spec) -> None:
     options = sorted(set(WIDTHS) | {float(st.session_state[key])})
-    container.select_slider(label(name), options=options, key=key, help=CHOICE_HELP[name])
+    container.select_slider(label(name), options=options, key=key, help=_(CHOICE_HELP[name]))
 
 
 def _number(low: int, high: int):
     def draw(container, key: str, name: str, spec) -> None:
         container.number_input(label(name), min_value=low, max_value=high, step=1, key=key,
-                               help=CHOICE_HELP[name])
+                               help=_(CHOICE_HELP[name]))
     return draw
 
 
 def _table(container, key: str, name: str, spec) -> None:
-    container.selectbox(label(name), [t for t, _ in spec.tables], key=key, help=CHOICE_HELP[name])
+    container.selectbox(label(name), [t for t, _t in spec.tables], key=key, help=_(CHOICE_HELP[name]))
 
 
 def _toggle(container, key: str, name: str, spec) -> None:
-    container.toggle(label(name), key=key, help=CHOICE_HELP[name])
+    container.toggle(label(name), key=key, help=_(CHOICE_HELP[name]))
 
 
 # One widget per design choice (tests/test_routing.py checks that every choice has one).
 WIDGETS = {
     **{name: _toggle for name in BOOL_CHOICES},
-    "kernel_5x5": _radio([5, 3], lambda k: "5x5 (paper)" if k == 5 else "3x3 (shipped)"),
-    "head": _radio(["gap", "fc"], lambda h: "global avg pool" if h == "gap" else "flatten + FC"),
-    "factorize_mid": _radio(list(FACTORIZE_MID), FACTORIZE_MID_LABELS.get),
-    "conv_bias": _radio(["auto", "on", "off"]),
+    "kernel_5x5": _radio([5, 3], lambda k: _(KERNEL_LABELS[k])),
+    "head": _radio(["gap", "fc"], lambda h: _(HEAD_LABELS[h])),
+    "factorize_mid": _radio(list(FACTORIZE_MID), lambda m: _(FACTORIZE_MID_LABELS[m])),
+    "conv_bias": _radio(["auto", "on", "off"], lambda b: _(BIAS_LABELS[b])),
     "residual_scale": _residual_scale,
     "width": _width,
     "input_size": _number(8, 1024),
@@ -92,7 +96,7 @@ def _preset_picked() -> None:
 
 def matching_preset(variant: str, c) -> Optional[str]:
     s = explorer.get_spec(variant)
-    for name, _ in s.presets:
+    for name, _changes in s.presets:
         try:
             if explorer.choices(variant, **s.preset(name)) == c:
                 return name
@@ -125,34 +129,35 @@ def _variant_and_weights(sb) -> str:
                  help=_("Trained weights make the predictions and feature maps meaningful. Choosing a source "
                         "sets the design choices it was trained with; TF-slim's checkpoints of Inception-v3, "
                         "v4 and Inception-ResNet-v2 also train the auxiliary heads."))
+    st.session_state["_weights_slot"] = sb.empty()  # a page that loads the model says what it got
     w = st.session_state["weights"]
     if options == ["random"]:
         sb.caption(_("No published ImageNet weights for {title}: {why}.").format(
-            title=explorer.get_spec(v).title, why=no_weights_why(v)))
+            title=explorer.get_spec(v).title, why=_(no_weights_why(v))))
     elif w != "random" and not cached(next(s for s in weight_sources(v) if s.name == w)):
         sb.caption(_("Not in the Keras cache yet: downloaded once when a page needs the model (needs "
                      "internet). Offline: `python -m explorer weights import FILE`."))
     return v
 
 
-def _design_choices(sb, v: str) -> None:
+def _design_choices(sb, v: str, nested: bool = False) -> None:
     s = explorer.get_spec(v)
-    sb.markdown("**Design choices**")
-    presets = [name for name, _ in s.presets]
+    sb.markdown("**" + _("Design choices") + "**")
+    presets = [name for name, _c in s.presets]
     if presets:
         if st.session_state.get("preset") not in [PRESET_PROMPT] + presets:
             st.session_state["preset"] = PRESET_PROMPT
-        sb.selectbox("Start from a shipped configuration", [PRESET_PROMPT] + presets, key="preset",
-                     on_change=_preset_picked,
-                     help="Sets every design choice to what that reference ships; then toggle freely.")
+        sb.selectbox(_("Start from a shipped configuration"), [PRESET_PROMPT] + presets, key="preset",
+                     on_change=_preset_picked, format_func=lambda n: _(PRESET_LABEL) if n == PRESET_PROMPT else n,
+                     help=_("Sets every design choice to what that reference ships; then toggle freely."))
     for name in state.MAIN_CHOICES:
         if name in s.applicable:
             _choice_widget(sb, s, name)
-    with sb.expander("More choices"):
+    with (sb.container() if nested else sb.expander(_("More choices"))):  # expanders do not nest
         for name in state.MORE_CHOICES:
             if name in s.applicable:
                 _choice_widget(st, s, name)
-    sb.button("Reset to the variant's defaults", key="reset_choices", on_click=state.reset_choices,
+    sb.button(_("Reset to the variant's defaults"), key="reset_choices", on_click=state.reset_choices,
               width="stretch")
 
 
@@ -164,8 +169,8 @@ def _validated(sb, v: str) -> state.View:
         error = str(e)
     if c is not None:
         preset = matching_preset(v, c)
-        sb.caption(f"Matches the **{preset}** configuration." if preset else
-                   "Custom configuration (differs from every preset).")
+        sb.caption(_("Matches the **{preset}** configuration.").format(preset=preset) if preset else
+                   _("Custom configuration (differs from every preset)."))
     else:
         sb.error(error)
     w = st.session_state["weights"]
@@ -187,16 +192,48 @@ def render_device() -> None:
         log.exception("device line failed")
 
 
-def render_sidebar() -> state.View:
-    """Draw the sidebar; the view every page follows. Never raises: a failure shows a short
-    message in the sidebar and the defaults."""
+def _language(sb) -> None:
+    """English / 中文 (labelled in both, so either reader finds it)."""
+    if st.session_state.get(i18n.KEY) not in i18n.LANGUAGES:
+        st.session_state[i18n.KEY] = i18n.SOURCE
+    sb.radio("Language · 语言", list(i18n.LANGUAGES), key=i18n.KEY, format_func=i18n.LANGUAGES.get,
+             horizontal=True, label_visibility="collapsed")
+
+
+def _lecture(sb) -> None:
+    """Lecture mode (projector) and "Add this view" (the Lecture page turns the views into slides)."""
+    sb.toggle(_("Lecture mode (projector)"), key=session.LECTURE,
+              help=_("Larger type, high-contrast charts, the sidebar folded away; the arrow keys step "
+                     "through a lecture's views."))
+    sb.button(_("Add this view to my lecture"), key="add_view", icon=":material/playlist_add:",
+              on_click=lectures.add_this_view, width="stretch",
+              help=_("This page as it is now (everything in its URL) becomes a slide of your lecture; "
+                     "the Lecture page lets you title it, add a speaker note and download the file."))
+    n = len(st.session_state.get("_my_views") or [])
+    if n and sb.button(_("Open my lecture ({n} views)").format(n=n), key="open_my_lecture",
+                       icon=":material/co_present:", width="stretch"):
+        st.session_state[session.TALK] = lectures.MINE
+        st.session_state.pop("talk_pick", None)
+        state.switch_to(lectures.router_page("lecture"))
+
+
+def render_sidebar(page=None) -> state.View:
+    """Draw the sidebar; the view every page follows (`page`: the router's PageDef of the page shown;
+    on a page that the variant and the design choices do not change, they are folded away under a
+    heading that says so). Never raises: a failure shows a short message in the sidebar and the defaults."""
     sb = st.sidebar
-    sb.markdown("### :material/hub: Inception Explorer")
+    sb.markdown("### :material/hub: " + _("Inception Explorer"))
     try:
+        _language(sb)
+        _lecture(sb)
+        if page is not None and not page.uses_view:
+            sb = sb.expander(_("Variant and design choices (they do not change this page)"),
+                             icon=":material/tune:")
         v = _variant_and_weights(sb)
-        _design_choices(sb, v)
+        _design_choices(sb, v, nested=sb is not st.sidebar)
         return _validated(sb, v)
     except Exception as e:  # noqa: BLE001 - never a traceback on the page
         log.exception("sidebar failed")
-        sb.error(f"The sidebar could not be drawn ({type(e).__name__}: {e}); showing the defaults.")
+        sb.error(_("The sidebar could not be drawn ({error}); showing the defaults.").format(
+            error=f"{type(e).__name__}: {e}"))
         return state.View(state.DEFAULT_VARIANT, None, str(e), "random")

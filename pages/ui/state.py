@@ -2,8 +2,8 @@
 
 - Every widget has a `key`. Sidebar widgets (variant, weights, design choices `opt_<name>`) are
   rendered on every run. Page widgets (module, branch, channel, sample, ...) are rendered only on
-  their page, so their last value is also kept in `st.session_state["_keep"]` and re-seeded when
-  the page comes back (`seed` / `remember`).
+  their page: `pages/ui/page_state.py` keeps their values (`seed` / `remember`, re-exported here).
+- The session's language, lecture mode and lecture given are in `pages/ui/session.py`.
 - The URL (`st.query_params`) mirrors the view: variant, weights (unless random is both chosen
   and the default), every design choice that differs from the configuration the weights imply
   (the variant's defaults for random weights; written and read by
@@ -22,6 +22,10 @@ import streamlit as st
 import explorer
 from explorer.inference.weights import best_source, cached, weight_sources
 from explorer.zoo.choices import changed, format_choice, parse_choice
+from pages.ui import session
+from pages.ui.i18n import _
+from pages.ui.page_state import (PAGE_KEYS, UrlKey, forget, forget_when_changed, keep, kept,  # noqa: F401
+                                 local_values, open_with, remember, seed, set_kept)
 
 DEFAULT_VARIANT = "inception_v3"
 # Design-choice widgets: the main toggles in the sidebar, the rest under "More choices".
@@ -30,14 +34,6 @@ MAIN_CHOICES = ("reduce_1x1", "batch_norm", "factorize_5x5", "factorize_nxn", "k
 MORE_CHOICES = ("factorize_mid", "bn_scale", "conv_bias", "residual_scale", "width", "input_size",
                 "table", "classes")
 ALL_CHOICES = MAIN_CHOICES + MORE_CHOICES
-# Page widgets whose value travels in the URL (each page names its own), with their type.
-PAGE_KEYS = {"module": str, "branch": str, "channel": int, "sample": str, "color_by": str}
-
-
-# Explain: the head ("classifier": `head` is a design choice), class, branches off, knock-out
-# settings, the unit picked on a map, feature visualisation; the photo's fit (on/off flags as 1 / 0)
-PAGE_KEYS.update({"classifier": str, "cls": int, "off": str, "ko": int, "ko_measure": str, "ko_kind": str,
-                  "row": int, "col": int, "vis": int, "steps": int, "vis_size": int, "resize": str})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,33 +56,6 @@ def current_view() -> View:
     """The view the sidebar drew in this run (the router draws it before the page)."""
     view = st.session_state.get("_view")
     return view if view is not None else View(DEFAULT_VARIANT, explorer.choices(DEFAULT_VARIANT), None, "random")
-
-
-# --------------------------------------------------------------------------- page widgets
-def keep() -> dict:
-    return st.session_state.setdefault("_keep", {})
-
-
-def seed(key: str, default, valid=None) -> None:
-    """Before a page widget renders: make sure its key holds a valid value (its current value,
-    else the one kept from an earlier visit or the URL, else `default`)."""
-    value = st.session_state[key] if key in st.session_state else keep().get(key, default)
-    if valid is not None and value not in valid:
-        value = default
-    st.session_state[key] = value
-
-
-def remember(*keys: str) -> None:
-    kept = keep()
-    for key in keys:
-        if key in st.session_state:
-            kept[key] = st.session_state[key]
-
-
-def open_with(key: str, value) -> None:
-    """Open another page with its widget `key` set to `value` (e.g. the Overview's sample photo)."""
-    keep()[key] = value
-    st.session_state.pop(key, None)
 
 
 # --------------------------------------------------------------------------- design choices
@@ -200,34 +169,39 @@ def _apply_choices(qp: dict, variant: str, warnings: list) -> None:
         if name not in qp:
             continue
         if name not in s.applicable:
-            warnings.append(f"{name} does not apply to {variant}: ignored.")
+            warnings.append(_("{name} does not apply to {variant}: ignored.").format(name=name, variant=variant))
             continue
         try:
             set_choice(name, parse_choice(name, qp[name]))
         except (ValueError, KeyError) as e:
-            warnings.append(f"{name}={qp[name]!r} ignored: {e}")
+            warnings.append(_("{name}={value} ignored: {error}").format(name=name, value=repr(qp[name]), error=e))
 
 
 def _apply_page_keys(qp: dict, warnings: list) -> None:
-    kept = keep()
-    for key, kind in PAGE_KEYS.items():
+    """The URL is the view: a page key it names takes that value, one it leaves out goes back to
+    the page's default (and the channel picked for another photo or module no longer applies)."""
+    st.session_state.pop("_channel_context", None)
+    for key, url_key in PAGE_KEYS.items():
+        forget(key)
         if key not in qp:
             continue
         try:
-            kept[key] = kind(qp[key])
+            set_kept(key, url_key.kind(qp[key]))
+            st.session_state.setdefault("_from_url", set()).add(key)
         except ValueError:
-            warnings.append(f"{key}={qp[key]!r} is not a {kind.__name__}: ignored.")
-            continue
-        st.session_state.pop(key, None)
+            warnings.append(_("{key}={value} is not a {kind}: ignored.").format(key=key, value=repr(qp[key]),
+                                                                             kind=url_key.kind.__name__))
 
 
 def apply_url(qp: dict) -> list[str]:
     """Put a URL's view into the session state; returns warnings for values that were ignored."""
     warnings: list[str] = []
+    session.apply(qp, warnings)
     variants = explorer.list_variants()
     v = qp.get("variant", DEFAULT_VARIANT)
     if v not in variants:
-        warnings.append(f"variant={v!r} is not one of {', '.join(variants)}; showing {DEFAULT_VARIANT}.")
+        warnings.append(_("variant={value} is not one of {options}; showing {default}.").format(
+            value=repr(v), options=", ".join(variants), default=DEFAULT_VARIANT))
         v = DEFAULT_VARIANT
     st.session_state["variant"] = v
     reset_choices()
@@ -235,13 +209,22 @@ def apply_url(qp: dict) -> list[str]:
     if w == "imagenet" and weight_sources(v):  # older links: the best published source
         w = best_source(v, aux_heads=qp.get("aux_heads") in ("1", "true")).name
     if w is not None and w not in weights_options(v):
-        warnings.append(f"weights={w!r} is not available for {v} (available: {', '.join(weights_options(v))}).")
+        warnings.append(_("weights={value} is not available for {variant} (available: {options}).").format(
+            value=repr(w), variant=v, options=", ".join(weights_options(v))))
         w = None
     st.session_state["weights"] = w or default_weights(v)
     apply_weights_choices(v, st.session_state["weights"])
     _apply_choices(qp, v, warnings)
     _apply_page_keys(qp, warnings)
     return warnings
+
+
+def pin_sidebar() -> None:
+    """At the start of every run: re-state the sidebar widgets' values as session state, so that a
+    page switch (which drops the widget state the browser sends) cannot reset them."""
+    for key in (session.LECTURE, "lang", "variant", "weights", *map(widget_key, ALL_CHOICES)):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def sync_from_url() -> None:
@@ -266,7 +249,7 @@ def url_warnings() -> list[str]:
 def view_params(page_keys: tuple[str, ...] = ()) -> dict:
     """The URL query for the current view."""
     v = st.session_state.get("variant", DEFAULT_VARIANT)
-    out = {"variant": v}
+    out = {**session.params(on_lecture_page="talk" in page_keys), "variant": v}
     w = st.session_state.get("weights") or "random"
     if w != "random" or w != default_weights(v):  # explicit: the choices below are relative to it
         out["weights"] = w
@@ -283,12 +266,24 @@ def view_params(page_keys: tuple[str, ...] = ()) -> dict:
             value = (value, value, value)
         if value != base[name]:
             out[name] = format_choice(name, value)
-    kept = keep()
+    kept_values = keep()
     for key in page_keys:
-        value = st.session_state.get(key, kept.get(key))
+        if key == "talk":  # the Lecture page shows the lecture picked (a session key)
+            continue
+        value = st.session_state.get(key, kept_values.get(key))
+        if value in local_values(key):
+            value = kept(key)
         if value is not None:
             out[key] = str(int(value)) if isinstance(value, bool) else str(value)
     return out
+
+
+def switch_to(page) -> None:
+    """st.switch_page to `page` (an st.Page) with the view in its URL (a switch starts from an empty
+    query string; the page then adds its own keys)."""
+    params = view_params()
+    st.session_state["_url_written"] = params
+    st.switch_page(page, query_params=params)
 
 
 def sync_to_url(page_keys: tuple[str, ...] = ()) -> None:
