@@ -50,7 +50,8 @@ def _headline(view: state.View, default, cur) -> None:
             (m3, _("Trainable parameters"), human, cur.trainable_params, default.trainable_params, False)):
         delta = signed(now - was) + (f" ({pct(now, was)})" if with_pct and now != was else "")
         # a change is red when it costs more, green when it saves; no change is neither
-        col.metric(label, fmt(now), delta=delta, delta_color="inverse" if now != was else "off",
+        # Streamlit reads a saving from a leading ASCII "-": the typographic minus would show "↑" in red
+        col.metric(label, fmt(now), delta=delta.replace("\u2212", "-", 1), delta_color="inverse" if now != was else "off",
                    delta_arrow="auto" if now != was else "off",
                    help=exact.format(value=f"{now:,}", default=f"{was:,}"))
     st.markdown(f"**{common.title(view.variant)}** — " + _(

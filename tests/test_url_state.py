@@ -182,6 +182,11 @@ def test_the_default_configuration_shows_a_neutral_delta():
     at.sidebar.toggle(key="opt_batch_norm").set_value(True).run()  # costs parameters: red
     params = next(m for m in at.metric if m.label == "Parameters")
     assert params.delta.startswith("+") and params.proto.color == params.proto.MetricColor.RED
+    at.sidebar.toggle(key="opt_batch_norm").set_value(False).run()
+    at.sidebar.toggle(key="opt_factorize_5x5").set_value(True).run()  # saves parameters: green, down
+    params = next(m for m in at.metric if m.label == "Parameters")
+    assert params.delta.startswith("-") and params.proto.color == params.proto.MetricColor.GREEN
+    assert params.proto.direction == params.proto.MetricDirection.DOWN
 
 
 def test_pages_the_sidebar_does_not_change_say_so():
