@@ -52,7 +52,7 @@ def _records(source: str) -> tuple[list[dict], str]:
             return [], ""
         records = lab.load_results(SHIPPED.path)
         if records:
-            st.markdown(findings.status_line(records, SHIPPED))
+            st.markdown(findings.status_line(records, SHIPPED, tr=_))
         return records, SHIPPED.out
     if source == "upload":
         return _uploaded_records()
@@ -73,10 +73,10 @@ def _summary_table(rows: list[dict]) -> pd.DataFrame:
 
     return pd.DataFrame([{
         "configuration": r["label"], "seeds": r["n_seeds"],
-        "learning rate": lr_text(r),
+        "learning rate": lr_text(r, _),
         "accuracy % (mean)": round(100 * r["accuracy_mean"], 2), "± std (seeds)": round(100 * r["accuracy_std"], 2),
         "min–max %": f"{100 * r['accuracy_min']:.1f}–{100 * r['accuracy_max']:.1f}",
-        "vs baseline (points)": versus(r), "steps to baseline's accuracy": steps_text(r),
+        "vs baseline (points)": versus(r), "steps to baseline's accuracy": steps_text(r, _),
         "BN moving-average accuracy %": moving(r),
         "aux heads accuracy %": ", ".join(f"{100 * a:.1f}" for a in r["aux_accuracy_mean"]) or "—",
         "params": r["params"], "MACs": r["macs"], "s / run": round(r["wall_s_mean"], 1),
@@ -107,7 +107,7 @@ def _show_results(records: list[dict], rows: list[dict], where: str) -> None:
                  "across seeds; open circles: each seed.").format(measured=_(LABELS["measured"]), where=where,
                                                                   n=len(records), k=len(rows)))
     with st.expander(_("The recipe (how these numbers were made)"), expanded=False):
-        st.markdown("\n".join(f"- {line}" for line in report.recipe(records)))
+        st.markdown("\n".join(f"- {line}" for line in report.recipe(records, tr=_)))
     state.seed("lab_x", "params", valid=list(X_AXES))  # a radio, not st.tabs: the chart shown is in the URL
     x = st.radio(_("Chart"), list(X_AXES), key="lab_x", horizontal=True, format_func=lambda k: _(X_AXES[k]),
                  label_visibility="collapsed")
@@ -119,7 +119,7 @@ def _show_results(records: list[dict], rows: list[dict], where: str) -> None:
                          ("lab_costs_table", COST_COLUMNS)):
         st.dataframe(table, hide_index=True, width="stretch", key=key, column_order=tuple(columns),
                      column_config={**common.column_labels(columns), **common.number_columns(N_("params"), N_("MACs"))})
-    items = findings.findings(records, rows)
+    items = findings.findings(records, rows, tr=_)
     if items:
         st.markdown("**" + _("What these results say") + "** (" + _("every number computed from the file") + "):\n\n"
                     + "\n".join(f"- {t}" for t in items))
@@ -154,7 +154,7 @@ def _published_beside(rows: list[dict]) -> None:
                  "ImageNet photos for weeks; the lab trains a quarter-width network on a few thousand images "
                  "for minutes. Compare directions and sizes with care."))
     table = [{_("design choice"): _(CHOICE_LABELS.get(choice, choice)), _(LABELS["published"]): _(pub["published"]),
-              _(LABELS["measured"]): report.measured_text(rows, choice), _("published source"): pub["source"]}
+              _(LABELS["measured"]): report.measured_text(rows, choice, tr=_), _("published source"): pub["source"]}
              for choice, pub in PUBLISHED.items()]
     st.table(pd.DataFrame(table).set_index(_("design choice")))
     left, right = st.columns(2, gap="large")

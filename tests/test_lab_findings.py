@@ -3,13 +3,16 @@ how far a preset's sweep has got, the learning-rate search table, and the findin
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
 from explorer import lab
 from explorer.cli import ablate as cli
-from explorer.lab import findings
+from explorer.lab import findings, report
+from explorer.lab.summary import lr_text
+from tools.i18n import CHINESE
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 PRESET = dataclasses.replace(lab.SHIPPED, grid=((), (("batch_norm", True),), (("reduce_1x1", False),)),
@@ -108,3 +111,43 @@ def test_a_seed_stuck_on_its_plateau_is_named_with_the_mean_without_it():
     assert "baseline: seed 2 at 0.001 ended at 16.7 % held-out with a final training loss of 1.79 = ln 6" in text
     assert "the 2 seeds that trained average 55.0 %" in text
     assert not any("initial plateau** (measured" in t for t in findings.findings(_records()))
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted(re.findall(r"[-+]?\d[\d,.]*\d|\d", text))
+
+
+def test_findings_in_chinese_carry_the_same_numbers():
+    """With the Chinese catalogue as `tr` (what the page passes with ?lang=zh) every text of the lab
+    is Chinese and holds exactly the numbers of its English twin; without `tr` it stays English."""
+    from pages.ui.i18n import translate
+
+    def zh(text):
+        return translate(text, "zh")
+
+    recs = _records() + [_rec("reduce_1x1=False", {"reduce_1x1": False}, 0, 1e-3, 0.58, 0.6, 1.0, params=30),
+                         _rec("baseline", {}, 2, 1e-3, 0.167, 0.17, 1.7915)]
+    rows = lab.summarize(recs)
+    pairs = [(findings.status_line(_records(full=False), PRESET), findings.status_line(_records(full=False), PRESET, zh)),
+             (findings.status_line(recs, PRESET), findings.status_line(recs, PRESET, tr=zh)),
+             *zip(findings.findings(recs), findings.findings(recs, tr=zh)),
+             *zip(report.recipe(recs), report.recipe(recs, tr=zh)),
+             *((report.measured_text(rows, c), report.measured_text(rows, c, tr=zh)) for c in ("reduce_1x1", "lrn"))]
+    assert len(pairs) == 2 + 8 + 5 + 2
+    for en, cn in pairs:
+        assert CHINESE.search(cn) and not CHINESE.search(en), (en, cn)
+        assert _numbers(cn) == _numbers(en), (en, cn)
+    text = "\n".join(cn for _, cn in pairs)
+    for term in ("批归一化", "1×1 卷积降维", "学习率", "随机种子", "留出集", "平台期"):
+        assert term in text
+    assert "随机种子 2 在学习率 0.001 下最终留出集准确率为 16.7 %" in text
+    assert pairs[0][1].startswith("**扫描尚未完成：文件中有计划的 9 次运行中的 4 次。**")
+
+
+def test_english_texts_are_the_default_tr():
+    """`tr` defaults to English; passing an identity `tr` changes nothing."""
+    recs = _records()
+    assert findings.findings(recs) == findings.findings(recs, tr=lambda t: t)
+    assert report.recipe(recs) == report.recipe(recs, tr=str)
+    rows = lab.summarize(recs)
+    assert lr_text(rows[1], tr=str) == lr_text(rows[1]) == "0.003 (chosen)"

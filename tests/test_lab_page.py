@@ -150,3 +150,24 @@ def test_live_run_updates_the_progress_bar():
     assert list(table["configuration"]) == ["baseline"] and list(table["seeds"]) == [1]
     assert list(table["learning rate"]) == ["0.0003"]
     assert len(at.get("plotly_chart")) >= 4
+
+
+def test_page_in_chinese_shows_the_findings_in_chinese():
+    """?lang=zh: the findings, the recipe and the learning-rate column come from the library in
+    Chinese (the page passes its `_` as `tr`), with the numbers of the English texts."""
+    if not lab.SHIPPED.path.exists():
+        pytest.skip("shipped results not generated yet")
+    from pages.ui.i18n import translate
+
+    at = _page()
+    at.query_params["lang"] = "zh"
+    at.run()
+    _no_errors(at)
+    records = lab.load_results(lab.SHIPPED.path)
+    text = _texts(at)
+    for line in findings.findings(records, tr=lambda t: translate(t, "zh")):
+        assert line in text
+    assert "**批归一化与论文对照**" in text and "Batch norm ends" not in text
+    assert "**批归一化统计量**" in text and "re-estimated on training images" not in text
+    table = _table(at, "configuration")  # column ids stay English, the labels are translated
+    assert table["learning rate"][0].endswith("（选中）")

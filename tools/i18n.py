@@ -6,8 +6,8 @@ check them.
 
 The strings come from two places:
 - the code, by Babel's Python extractor: `_("...")` and `N_("...")` in pages/ and the router,
-  `tr("...")` and `N_("...")` in explorer/figures/ and explorer/arch/factorize.py (they take the
-  pages' `_` as `tr`);
+  `tr("...")` and `N_("...")` in explorer/figures/, explorer/arch/factorize.py and the lab's texts
+  (explorer/lab/findings.py, report.py, summary.py) (they take the pages' `_` as `tr`);
 - the library's data that the pages show through `_(value)` (choice labels and help, paper vs
   shipped notes, published sources and ablation steps): `library_messages()` lists them.
 
@@ -28,7 +28,8 @@ TEMPLATE = LOCALE_DIR / "messages.pot"
 LANGS = ("en", "zh")
 KEYWORDS = {"_": None, "N_": None, "tr": None}
 # Files whose strings the UI shows (pages/ui/i18n.py itself has none).
-CODE = ("streamlit_app.py", "pages/*.py", "pages/ui/*.py", "explorer/figures/*.py", "explorer/arch/factorize.py")
+CODE = ("streamlit_app.py", "pages/*.py", "pages/ui/*.py", "explorer/figures/*.py", "explorer/arch/factorize.py",
+        "explorer/lab/findings.py", "explorer/lab/report.py", "explorer/lab/summary.py")
 
 
 def code_files() -> list[Path]:

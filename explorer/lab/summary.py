@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from explorer.lab.sweep import choose_lr
 
@@ -158,22 +158,32 @@ def markdown_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def steps_text(row: dict) -> str:
+def same(text: str) -> str:
+    """The identity `tr`: the texts of explorer.lab in English (the pages pass their `_` instead)."""
+    return text
+
+
+Tr = Callable[[str], str]
+
+
+def steps_text(row: dict, tr: Tr = same) -> str:
     """'mean (n/N seeds)' of the steps to the baseline's accuracy, or 'not reached'."""
     steps = row.get("steps_to_baseline") or []
     reached = [s for s in steps if s is not None]
     if not steps:
         return "—"
     if not reached:
-        return f"not reached (0/{len(steps)})"
+        return tr("not reached (0/{n})").format(n=len(steps))
     text = f"{sum(reached) / len(reached):.0f}"
-    return text if len(reached) == len(steps) else f"{text} ({len(reached)}/{len(steps)} seeds)"
+    return text if len(reached) == len(steps) else tr("{steps} ({k}/{n} seeds)").format(
+        steps=text, k=len(reached), n=len(steps))
 
 
-def lr_text(row: dict) -> str:
+def lr_text(row: dict, tr: Tr = same) -> str:
     """'0.001 (chosen)', '0.001 (best of 2/3 rates so far)' while the search is incomplete, or '0.001'."""
     rate = f"{row['learning_rate']:g}"
     if not row.get("lr_chosen"):
         return rate
     n, grid = len(row.get("lr_search") or []), len(row.get("lr_grid") or [])
-    return f"{rate} (chosen)" if n >= grid else f"{rate} (best of {n}/{grid} rates so far)"
+    return (tr("{rate} (chosen)") if n >= grid else tr("{rate} (best of {n}/{grid} rates so far)")).format(
+        rate=rate, n=n, grid=grid)
