@@ -193,10 +193,11 @@ def render(view: state.View) -> None:
     st.title(_("Activations: what each branch sees"))
     if not common.require_choices(view):
         return
-    photo.pickers(st.columns([2, 1.7, 2.3], vertical_alignment="bottom"), photo.default_fit(view))
+    columns = st.columns([2, 1.7, 2.3], vertical_alignment="bottom")
+    entry = models.get_model(view)  # its weights decide the default fit (`model_info(model).fit`)
+    photo.pickers(columns, entry.info.fit)
     image, digest, source = photo.image()
     photo.warn_if_small(image, view.choices.input_size)
-    entry = models.get_model(view)
     status = models.weights_status(entry, view.variant)
     banner, switch = st.columns([4.4, 1.6], vertical_alignment="center")
     photo.banner(banner, status)

@@ -128,7 +128,7 @@ def _at_others_rate(records: Sequence[dict], who: dict, other: dict, seed: int, 
         text += tr(" with a final training loss of {loss} ({other} at that rate: {other_loss})").format(
             loss=f"{lw:.2f}", other=other["label"], other_loss=f"{lo:.2f}")
         chance = rec["metrics"].get("chance")
-        if chance and lw >= math.log(round(1 / chance)) - 0.02:
+        if _plateau(rec):
             text += tr("; ln {k} = {ln} is the loss of a uniform guess: it never left its initial plateau").format(
                 k=round(1 / chance), ln=f"{math.log(round(1 / chance)):.2f}")
         elif lo is not None and lw > lo:

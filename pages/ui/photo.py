@@ -40,15 +40,10 @@ def _upload_name() -> Optional[str]:
     return st.session_state.get("_upload_name", "photo") if _carried() else None
 
 
-def default_fit(view) -> str:
-    """How the view's weights were evaluated: TF-slim's checkpoints on the central 87.5% of a photo
-    (`explorer`'s `model_info(model).fit`), everything else on a centre crop."""
-    return "central" if view.weights == "tf_slim" else "crop"
-
-
 def pickers(columns, fit: str = "crop") -> None:
-    """The photo list, the fit (`fit` unless one was picked) and the uploader, one in each of
-    `columns` (three containers)."""
+    """The photo list, the fit (`fit` unless one was picked: pass the loaded model's
+    `info.fit`, how its weights were evaluated) and the uploader, one in each of `columns`
+    (three containers)."""
     name = _upload_name()  # read before the widgets: the list offers the upload
     options = list(models.SAMPLES) + ([UPLOAD] if name else [])
     photo_col, fit_col, upload_col = columns
@@ -105,10 +100,11 @@ def banner(container, status: tuple) -> None:
 def photo_and_model(view):
     """What a photo page starts with: (image, digest, source, resize, the model entry): the photo
     picked, the model built (with its spinner), the weights' one-line banner with the details folded."""
-    pickers(st.columns([2, 1.7, 2.3], vertical_alignment="bottom"), default_fit(view))
+    columns = st.columns([2, 1.7, 2.3], vertical_alignment="bottom")
+    entry = models.get_model(view)  # its weights decide the default fit (`model_info(model).fit`)
+    pickers(columns, entry.info.fit)
     img, digest, source = image()
     warn_if_small(img, view.choices.input_size)
-    entry = models.get_model(view)
     status = models.weights_status(entry, view.variant)
     banner(st, status)
     with st.expander(_("About the weights")):
