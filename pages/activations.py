@@ -3,6 +3,7 @@ by side (strongest channels first), a chosen channel over the image, which branc
 and the top-5 of every head."""
 from __future__ import annotations
 
+import functools
 
 import numpy as np
 import pandas as pd
@@ -140,7 +141,7 @@ def _branch_maps(acts, module: str, branch: str, out_shape) -> None:
                 n=arr.shape[-1], h=arr.shape[0], w=arr.shape[1]))
             st.image(tiles, width="stretch", caption=_("strongest: {channels} …").format(
                 channels=", ".join(f"#{t}" for t in top[:8])))
-            st.download_button(_("PNG"), png_bytes(tiles), file_name=f"{module}_{label}_strongest.png",
+            st.download_button(_("PNG"), functools.partial(png_bytes, tiles), file_name=f"{module}_{label}_strongest.png",
                                mime="image/png", key=f"dl_tiles_{key}", icon=":material/download:")
     if is_branched:
         st.caption(_("{module}: each column is one branch, {n} strongest channels (highest mean activation) first, "
@@ -163,7 +164,7 @@ def _one_channel(acts, module: str, branch: str, channel: int, a: np.ndarray, ra
         st.image(shown, width="stretch", caption=_(
             "Bright = strong response of channel #{channel} ({h}×{w} map, upsampled onto the crop).").format(
             channel=channel, h=ch_map.shape[0], w=ch_map.shape[1]))
-        st.download_button(_("PNG"), png_bytes(shown), file_name=f"{module}_{branch}_{channel}_overlay.png",
+        st.download_button(_("PNG"), functools.partial(png_bytes, shown), file_name=f"{module}_{branch}_{channel}_overlay.png",
                            mime="image/png", key="dl_overlay", icon=":material/download:")
     with o2:
         st.metric(_("Mean activation"), f"{float(ch_map.mean()):.4f}",

@@ -15,10 +15,11 @@ def _positive(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def result(tmp_path_factory):
     """One tiny in-process run (googlenet at 75 px), plus the keras.applications reference for
-    inception_v3, merged as `python -m benchmarks` would report them."""
+    inception_v3, merged as `python -m benchmarks` would report them. Session-scoped: a module
+    fixture was made twice when another module's test ran in between on the same worker (35 s each)."""
     import dataclasses
 
     from benchmarks import runner, sections

@@ -15,6 +15,7 @@ import pytest
 import explorer
 from explorer.arch.graph import resolve
 from explorer.arch.validate import choices as make_choices
+from explorer.inference import probe as probe_module
 from explorer.inference.probe import Probe, get_probe, refresh_probe
 from explorer.nn import compiled
 from explorer.nn.builder import build_net, fill_random
@@ -101,9 +102,14 @@ def test_folded_equals_unfolded(variant):
     assert bn and {layer.name for layer in folded.layers} == {layer.name for layer in model.layers} - bn
 
 
-def test_summaries_are_computed_in_the_graph_and_match_numpy():
+@pytest.mark.parametrize("on_host", [True, False])
+def test_summaries_match_numpy_on_the_host_and_in_the_graph(on_host, monkeypatch):
+    """Both ways of computing the summaries (from the returned arrays on a CPU, in the compiled
+    graph on a GPU or under JAX) give numpy's means, fraction active and strongest channels."""
+    monkeypatch.setitem(probe_module.SUMMARIES_ON_HOST_CPU, BACKEND, on_host)
     model = random_model("bn_inception", **SMALL["bn_inception"])
     probe = Probe(model, fold=True)
+    assert probe.summaries_on_host is on_host
     x = batch(model, n=2)
     r = probe.summarize(x)
     assert r.channel_means.shape == (2, int(probe.channels.sum()))
@@ -122,6 +128,31 @@ def test_summaries_are_computed_in_the_graph_and_match_numpy():
             assert s.top_means[-1] >= np.sort(per_channel)[::-1][len(s.top_channels) - 1] - 1e-5
 
 
+def test_a_modules_branches_come_back_as_views_of_its_concatenation():
+    """GoogLeNet's inception_3a: one probed tensor (the module's concatenation, 256 channels); its
+    four branches are channel slices of it, views in the concatenation's order, equal to the
+    branch layers' own outputs. The stem's layers stay separate outputs."""
+    model = random_model("googlenet", input_size=64, width=0.5)
+    probe = Probe(model)
+    x = batch(model)
+    maps, _heads = probe.run(x)
+    idx = [i for i, e in enumerate(probe.entries) if e.module == "inception_3a"]
+    assert [probe.entries[i].branch for i in idx] == ["b1", "b2", "b3", "b4"]
+    sources = {probe._slices[i][0] for i in idx}
+    assert len(sources) == 1  # one tensor for the whole module
+    whole = probe.probe.outputs[sources.pop()]
+    assert whole.shape[-1] == sum(maps[i].shape[-1] for i in idx) == model.get_layer("inception_3a").output.shape[-1]
+    base = maps[idx[0]].base
+    assert base is not None and all(maps[i].base is base for i in idx)  # views of one array, no copies
+    want = layer_outputs(model, [probe.entries[i].layer for i in idx], x)
+    for i, b in zip(idx, want):
+        assert rel_err(maps[i], b) < 1e-6
+    stem = [i for i, e in enumerate(probe.entries) if e.module == "stem"]
+    assert stem and all(probe._slices[i][3] for i in stem)  # whole tensors
+    # fewer tensors cross to the host than there are maps
+    assert len(probe.probe.outputs) - len(probe.head_names) < len(probe.entries)
+
+
 @pytest.mark.slow
 def test_the_gpu_code_path_gives_the_same_outputs():
     """The accelerator path (TensorFlow: the model XLA-compiled inside the call, every output copied
@@ -131,8 +162,8 @@ def test_the_gpu_code_path_gives_the_same_outputs():
     x = batch(model)
     gpu_path = compiled.CompiledCall(probe.probe, probe._summary_graph, accelerator=True)(x)
     cpu_path = compiled.CompiledCall(probe.probe, probe._summary_graph, accelerator=False)(x)
-    assert len(gpu_path) == len(cpu_path) == len(probe.entries) + 1 + (2 if probe.active_on_host else 3)
-    for a, b in zip(gpu_path[:len(probe.entries) + 1], cpu_path):
+    assert len(gpu_path) == len(cpu_path) == len(probe.probe.outputs) + 3  # + means, top, positive
+    for a, b in zip(gpu_path, cpu_path):
         assert a.shape == b.shape and rel_err(a, b) < 1e-4
 
 

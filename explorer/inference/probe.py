@@ -3,8 +3,10 @@ module (stem layers included) and every classifier head, so one forward pass giv
 Activations page shows. Built once per model and cached (`get_probe`).
 
 It runs through ONE compiled call of the backend with every output moved to the host in one
-transfer and wrapped without copies (`explorer.nn.compiled`); the per-branch summaries (channel
-means, strongest channels, active fraction) are computed in the same graph. For inference the
+transfer and wrapped without copies (`explorer.nn.compiled`); a module's branches come back as
+the module's own concatenation, each branch a channel slice of it. The per-branch summaries
+(channel means, strongest channels, active fraction) are computed in the same graph on a GPU and
+under JAX, and from the returned arrays on a CPU (`SUMMARIES_ON_HOST_CPU`). For inference the
 probe's network has every batch norm folded into its convolution (`explorer.nn.fold`: the same
 outputs within float32 rounding, fewer passes over memory); the model itself stays as built, for
 training and for reading its weights. The folded weights are a snapshot: `refresh_probe(model)`
@@ -20,6 +22,7 @@ from typing import Optional
 import numpy as np
 
 from explorer.arch.units import ConvU, ParU, output_layer
+from explorer.inference import branches
 from explorer.nn.info import model_info
 
 _PROBES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -30,13 +33,15 @@ TOP_CHANNELS = 8
 # model as built: TensorFlow 0.90x, JAX 0.94x, torch 0.85x; `make bench` and tools/gpu_bench.py
 # measure it per variant, on a GPU too).
 FOLD = {"tensorflow": True, "jax": True, "torch": True}
-# Count each branch's active units on the host (one comparison and np.count_nonzero per map) or in
-# the graph. On a CPU the host count measured cheaper under TensorFlow (its compare + cast + reduce
-# kernels: inception_v3's probe with summaries 1.04x a predict_on_batch in CPU seconds, 0.93x with
-# the host count) and torch (0.90x vs 0.78x); under JAX, XLA fuses it into one pass (1.06x vs
-# 1.21x). On a GPU it stays in the graph: nothing more crosses to the host.
-ACTIVE_ON_HOST_CPU = {"tensorflow": True, "torch": True, "jax": False}
-
+# Where the per-branch summaries (channel means, strongest channels, fraction active) are computed on
+# a CPU: on the host, from the arrays the call returned (channel means as one BLAS matrix-vector
+# product per probed tensor, the active count as one comparison per map), or in the graph. On the
+# host measured cheaper under TensorFlow (GoogLeNet, 2 cores: TensorFlow's mean over a map's
+# height and width took 3.3 ms for all 45 maps, numpy's product 1.1 ms; its compare + cast + reduce
+# cost more than numpy's count) and torch (the count: 0.78x vs 0.90x a predict_on_batch); under
+# JAX, XLA fuses them into one pass (1.06x vs 1.21x). On a GPU they stay in the graph: nothing but
+# the maps crosses to the host.
+SUMMARIES_ON_HOST_CPU = {"tensorflow": True, "torch": True, "jax": False}
 
 @dataclass(frozen=True)
 class ProbeEntry:
@@ -60,7 +65,7 @@ def _has_batch_norm(net) -> bool:
 @dataclass(frozen=True)
 class ProbeResult:
     """One compiled call of the probe on a batch: maps [branch][image, H, W, C], heads
-    [head][image, classes], and the in-graph summaries: channel_means [image, all channels of all
+    [head][image, classes], and the summaries: channel_means [image, all channels of all
     branches in order], top [image, branch, k] channel indices (highest mean first), active
     [image, branch] fraction of positive units."""
 
@@ -73,7 +78,11 @@ class ProbeResult:
 
 class Probe:
     """Multi-output view of `model` over branch outputs and heads (see the module docstring).
-    fold: None (per backend, `FOLD`), True or False."""
+    fold: None (per backend, `FOLD`), True or False.
+
+    A module's branches are returned as ONE tensor, the module's own concatenation of them, and each
+    branch's map is a channel slice of it (a view, no copy): fewer outputs to hand over, and the
+    branch tensors need not outlive the call (the concatenation holds the same numbers)."""
 
     def __init__(self, model, *, fold: Optional[bool] = None):
         import keras
@@ -87,13 +96,17 @@ class Probe:
         self._model = weakref.ref(model)
         self.info = info
         self.entries: list[ProbeEntry] = []
-        units = []
+        units, groups = [], []
         for m in info.net.modules:
+            group = []
             for key, label, us in m.parts():
                 if us:
+                    group.append(len(units))
                     self.entries.append(ProbeEntry(m.name, key, label, output_layer(us[-1])))
                     units.append(us[-1])
+            groups.append(group)
             if m.up is not None:  # residual blocks: the linear 1x1 up-projection (the residual itself)
+                groups.append([len(units)])
                 self.entries.append(ProbeEntry(m.name, "up", "1x1 up", output_layer(m.up)))
                 units.append(m.up)
         self.head_names = list(info.head_names)
@@ -105,16 +118,25 @@ class Probe:
         self.network = (fold_batchnorm(model) if self.folded
                         else keras.Model(model.input, model.outputs, name=f"{model.name}__view"))
         layer_of = folded_output if self.folded else output_layer
-        outputs = [self.network.get_layer(layer_of(u)).output for u in units]
-        self.probe = keras.Model(self.network.input, outputs + list(self.network.outputs),
-                                 name=f"{model.name}__probe")
-        self.channels = np.array([int(o.shape[-1]) for o in outputs])
+        tensors = [self.network.get_layer(layer_of(u)).output for u in units]
+        self.channels = np.array([int(t.shape[-1]) for t in tensors])
         self.starts = np.concatenate([[0], np.cumsum(self.channels)[:-1]]).astype(int)
+        sources, self._slices = branches.sources(self.network, tensors, groups)
+        self._by_source = [[i for i, sl in enumerate(self._slices) if sl[0] == n] for n in range(len(sources))]
+        self.probe = keras.Model(self.network.input, sources + list(self.network.outputs),
+                                 name=f"{model.name}__probe")
+        widest = int(self.channels.max())
+        # (branch, j) -> position of the branch's j-th channel among all channels; past its width,
+        # one more position that holds -inf (so a narrow branch's padding never ranks)
+        j = np.arange(widest)[None, :]
+        self._rank_index = np.where(j < self.channels[:, None], self.starts[:, None] + j, int(self.channels.sum()))
         self._maps = CompiledCall(self.probe)
         self._forward = CompiledCall(self.network)
         self._summaries = CompiledCall(self.probe, self._summary_graph)
         on_gpu = self._summaries.accelerator
-        self.active_on_host = not on_gpu and ACTIVE_ON_HOST_CPU.get(backend, True)
+        self.summaries_on_host = not on_gpu and SUMMARIES_ON_HOST_CPU.get(backend, True)
+        if self.summaries_on_host:  # the host computes them from the maps: one call serves both
+            self._summaries = self._maps
         self.forward_passes = 0
 
     @property
@@ -130,12 +152,18 @@ class Probe:
 
             refold(model, self.network)
 
+    def _split(self, outs: list) -> tuple[list, list, list]:
+        """(the probed tensors as returned, every entry's map as a view of them, the heads)."""
+        n = len(self.probe.outputs) - len(self.head_names)
+        sources = outs[:n]
+        maps = [sources[i] if whole else sources[i][..., lo:hi] for i, lo, hi, whole in self._slices]
+        return sources, maps, outs[n:n + len(self.head_names)]
+
     def run(self, batch: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """(branch activations, head probabilities) for a preprocessed batch, in one pass."""
-        outs = self._maps(batch)
+        _, maps, heads = self._split(self._maps(batch))
         self.forward_passes += 1
-        n = len(self.entries)
-        return outs[:n], outs[n:]
+        return maps, heads
 
     def forward(self, batch: np.ndarray) -> list[np.ndarray]:
         """The heads' probabilities only (main, then aux), through the probe's network."""
@@ -143,36 +171,58 @@ class Probe:
         self.forward_passes += 1
         return outs
 
+    def _padded(self, means, xp):
+        """(images, branches, widest) channel means, -inf past each branch's width."""
+        fill = xp.full_like(means[:, :1], float("-inf"))
+        return xp.take(xp.concatenate([means, fill], axis=1), self._rank_index, axis=1)
+
     def _summary_graph(self, outs: list) -> list:
-        """In the compiled call: every branch's channel means (one vector), the indices of its
-        strongest channels, and (unless counted on the host) its fraction of positive units."""
+        """In the compiled call (GPU, JAX): every channel's mean and fraction of positive units (one
+        vector each), and the indices of each branch's strongest channels."""
         from keras import ops
 
-        maps = outs[:len(self.entries)]
-        means = [ops.mean(ops.cast(m, "float32"), axis=(1, 2)) for m in maps]
-        widest = int(self.channels.max())
-        padded = ops.stack([ops.pad(mu, [[0, 0], [0, widest - c]], constant_values=float("-inf")) if c < widest
-                            else mu for mu, c in zip(means, self.channels)], axis=1)
-        _, top = ops.top_k(padded, k=min(TOP_CHANNELS, widest))
-        extras = [ops.concatenate(means, axis=1), top]
-        if not self.active_on_host:
-            extras.append(ops.stack([ops.mean(ops.cast(ops.greater(m, 0), "float32"), axis=(1, 2, 3))
-                                     for m in maps], axis=1))
-        return extras
+        sources = outs[:len(self.probe.outputs) - len(self.head_names)]
+        means = ops.concatenate([ops.mean(ops.cast(t, "float32"), axis=(1, 2)) for t in sources], axis=1)
+        positive = ops.concatenate([ops.mean(ops.cast(ops.greater(t, 0), "float32"), axis=(1, 2))
+                                    for t in sources], axis=1)
+        _, top = ops.top_k(self._padded(means, ops), k=min(TOP_CHANNELS, int(self.channels.max())))
+        return [means, top, positive]
+
+    def _host_summaries(self, sources: list, maps: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """On the host (a CPU), split over the cores (numpy releases the GIL, and the backend is idle
+        between calls): every channel's mean and each branch's fraction of positive units, one pass
+        of each per probed tensor; then the strongest channels by a partition of the padded means
+        (ties: the lower channel first)."""
+        images = len(sources[0])
+        means, active = [None] * len(sources), np.empty((images, len(maps)), np.float32)
+
+        def work(which: list[int]) -> None:
+            for s in which:
+                means[s] = branches.channel_means(sources[s])
+                for i in self._by_source[s]:
+                    active[:, i] = [np.count_nonzero(maps[i][j] > 0) / maps[i][j].size for j in range(images)]
+
+        branches.run_split(work, [t.size for t in sources])
+        means = np.concatenate(means, axis=1)
+        padded = self._padded(means, np)
+        k = min(TOP_CHANNELS, padded.shape[-1])
+        cand = np.argpartition(-padded, k - 1, axis=-1)[..., :k] if k < padded.shape[-1] else \
+            np.broadcast_to(np.arange(k), padded.shape[:-1] + (k,))
+        vals = np.take_along_axis(padded, cand, axis=-1)
+        order = np.lexsort((cand, -vals), axis=-1)  # highest mean first, the lower channel on a tie
+        return means, np.take_along_axis(cand, order, axis=-1), active
 
     def summarize(self, batch: np.ndarray) -> ProbeResult:
         """Maps, heads and per-branch summaries of a preprocessed batch, from one compiled call."""
         outs = self._summaries(batch)
         self.forward_passes += 1
-        n, k = len(self.entries), len(self.head_names)
-        maps, heads = outs[:n], outs[n:n + k]
-        extras = outs[n + k:]
-        if self.active_on_host:  # one comparison and count per map: cheaper than the graph on a CPU
-            active = np.array([[np.count_nonzero(a[i] > 0) / a[i].size for a in maps]
-                               for i in range(len(batch))], dtype=np.float32)
+        sources, maps, heads = self._split(outs)
+        if self.summaries_on_host:
+            means, top, active = self._host_summaries(sources, maps)
         else:
-            active = extras[2]
-        return ProbeResult(maps, heads, extras[0], extras[1], active)
+            means, top, positive = outs[-3:]
+            active = np.add.reduceat(np.asarray(positive, np.float64), self.starts, axis=1) / self.channels
+        return ProbeResult(maps, heads, means, top, active)
 
     def branch_summaries(self, result: ProbeResult, image: int = 0) -> list["BranchSummary"]:
         """One `BranchSummary` per entry for one image of `result`."""

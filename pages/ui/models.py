@@ -1,14 +1,13 @@
 """Models, photos and activations for the pages: one `explorer.ModelStore` shared by every session
 (`st.cache_resource`), the model for a view (with a spinner saying what is built), the activations
-cache (`st.cache_data`, keyed by the store's model token and the image digest), the sample photos
+cache (shared, read-only, keyed by the store's model token and the image digest), the sample photos
 and the device. The Keras work itself is in `explorer`."""
 from __future__ import annotations
 
 import collections
-import dataclasses
+import threading
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 import explorer
@@ -167,15 +166,44 @@ def uploaded_image(upload):
 
 
 # --------------------------------------------------------------------------- activations
-@st.cache_data(show_spinner=False, max_entries=6)
-def activations(_model, token: str, digest: str, resize: str, _image):
+ACTIVATIONS_KEPT = 6  # photos x models whose maps are kept, across all sessions ...
+ACTIVATIONS_BYTES = 512 * 2**20  # ... and at most this much of them (Inception-ResNet-v2: 85 MB a photo)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _activations_store() -> dict:
+    """Activations shared by every session, newest last (not st.cache_data: it would pickle the
+    maps on every store and unpickle them on every rerun, 0.1 s for Inception-ResNet-v2's 85 MB)."""
+    return {"lock": threading.Lock(), "entries": collections.OrderedDict()}
+
+
+def _nbytes(acts) -> int:
+    return sum(a.nbytes for parts in acts.maps.values() for a in parts.values())
+
+
+def activations(model, token: str, digest: str, resize: str, image):
     """(Activations, top-5 of every head) for one image through one model, from one forward pass.
     Keyed by the model's token and the image digest only, so picking a module, branch or channel
-    never reruns it; the maps are kept as float16 (half the cache memory)."""
-    acts = explorer.branch_activations(_model, _image, resize=resize)
-    preds = explorer.predict(_model, _image, top=5, activations=acts)
-    maps = {m: {k: np.asarray(a, dtype=np.float16) for k, a in parts.items()} for m, parts in acts.maps.items()}
-    return dataclasses.replace(acts, maps=maps), preds
+    never reruns it. The float32 maps are shared read-only, never copied; the oldest entries go
+    first once more than ACTIVATIONS_KEPT or ACTIVATIONS_BYTES are kept (the newest always stays)."""
+    store, key = _activations_store(), (token, digest, resize)
+    with store["lock"]:
+        hit = store["entries"].get(key)
+        if hit is not None:
+            store["entries"].move_to_end(key)
+            return hit
+    acts = explorer.branch_activations(model, image, resize=resize)
+    for parts in acts.maps.values():
+        for a in parts.values():
+            a.setflags(write=False)  # shared by every session that shows this photo
+    out = (acts, explorer.predict(model, image, top=5, activations=acts))
+    with store["lock"]:
+        entries = store["entries"]
+        entries[key] = out
+        while len(entries) > 1 and (len(entries) > ACTIVATIONS_KEPT
+                                    or sum(_nbytes(a) for a, _p in entries.values()) > ACTIVATIONS_BYTES):
+            entries.popitem(last=False)
+    return out
 
 
 # --------------------------------------------------------------------------- explanations

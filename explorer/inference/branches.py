@@ -1,0 +1,81 @@
+"""What the activation probe returns, and the per-branch summaries computed from it on the host.
+
+- `sources`: the tensors the probe hands over: a module's own concatenation of its branches (each
+  branch a channel slice of it), else each probed tensor.
+- `channel_means`, `run_split`: the host side of the summaries on a CPU (see
+  `explorer.inference.probe.SUMMARIES_ON_HOST_CPU`), split over the cores.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+_LOCK = threading.Lock()
+HOST_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+_POOL: list = []
+
+
+def _pool():
+    """The threads that compute the summaries on the host (made on first use, kept)."""
+    with _LOCK:
+        if not _POOL:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL.append(ThreadPoolExecutor(max_workers=HOST_THREADS, thread_name_prefix="probe-summary"))
+        return _POOL[0]
+
+
+def run_split(work, sizes: list[int]) -> None:
+    """work(indices) over the indices of `sizes`, dealt to the host's threads by size (in this
+    thread when there is one core)."""
+    jobs = _balanced(sizes, HOST_THREADS)
+    if len(jobs) > 1:
+        list(_pool().map(work, jobs))
+    else:
+        work(jobs[0])
+
+
+def _balanced(sizes: list[int], n: int) -> list[list[int]]:
+    """Indices of `sizes` dealt into at most `n` lists of about equal total size (largest first)."""
+    bins: list[list[int]] = [[] for _ in range(max(1, min(n, len(sizes))))]
+    totals = [0] * len(bins)
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        b = totals.index(min(totals))
+        bins[b].append(i)
+        totals[b] += sizes[i]
+    return bins
+
+
+def channel_means(t: np.ndarray) -> np.ndarray:
+    """(images, channels) means over height and width of an (images, H, W, C) array: one pass of
+    row additions in this thread (not BLAS: its worker threads spin after a call and slowed the
+    next forward pass, which shares the same cores)."""
+    n, h, w, c = t.shape
+    return np.add.reduce(t.reshape(n, h * w, c), axis=1, dtype=np.float32) / np.float32(h * w)
+
+
+def sources(network, tensors: list, groups: list[list[int]]) -> tuple[list, list]:
+    """The tensors the probe returns: for each group of entries (a module's branches) the module's
+    concatenation of exactly those tensors, in order, where the network has one; else each tensor.
+    Also, per entry: (source index, first channel, end channel, whole source)."""
+    import keras
+
+    concat = {tuple(id(t) for t in layer.input): layer.output for layer in network.layers
+              if isinstance(layer, keras.layers.Concatenate) and isinstance(layer.input, (list, tuple))}
+    sources, slices = [], [None] * len(tensors)
+    for group in groups:
+        joined = concat.get(tuple(id(tensors[i]) for i in group)) if len(group) > 1 else None
+        if joined is not None:
+            lo = 0
+            for i in group:
+                hi = lo + int(tensors[i].shape[-1])
+                slices[i] = (len(sources), lo, hi, False)
+                lo = hi
+            sources.append(joined)
+        else:
+            for i in group:
+                slices[i] = (len(sources), 0, int(tensors[i].shape[-1]), True)
+                sources.append(tensors[i])
+    return sources, slices
