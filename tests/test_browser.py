@@ -173,7 +173,7 @@ def test_end_to_end_in_chromium(server):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
             # GoogLeNet (the lecture's network) keeps the model small; aux heads on: three top-5 tables
             page.goto(f"{server}/?variant=googlenet&aux_heads=1", wait_until="domcontentloaded")
             page.get_by_text("The six variants").first.wait_for(timeout=120_000)
@@ -193,6 +193,14 @@ def test_end_to_end_in_chromium(server):
             assert "variant=googlenet" in page.url and "aux_heads=1" in page.url
             _assert_no_errors(page, "activations")
             _screenshot(page, "activations")
+            # the PNG downloads are made when clicked (not on every rerun): one really arrives
+            button = page.locator("[data-testid='stDownloadButton'] button").first
+            button.scroll_into_view_if_needed()
+            with page.expect_download(timeout=60_000) as download:
+                button.click()
+            png = Path(download.value.path()).read_bytes()
+            assert download.value.suggested_filename == "inception_3a_1x1_strongest.png"
+            assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
 
             for label, name, heading in PAGES:
                 page.locator("[data-testid='stSidebarNav']").get_by_text(label, exact=True).click()
