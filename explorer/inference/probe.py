@@ -34,14 +34,16 @@ TOP_CHANNELS = 8
 # measure it per variant, on a GPU too).
 FOLD = {"tensorflow": True, "jax": True, "torch": True}
 # Where the per-branch summaries (channel means, strongest channels, fraction active) are computed on
-# a CPU: on the host, from the arrays the call returned (channel means as one BLAS matrix-vector
-# product per probed tensor, the active count as one comparison per map), or in the graph. On the
-# host measured cheaper under TensorFlow (GoogLeNet, 2 cores: TensorFlow's mean over a map's
-# height and width took 3.3 ms for all 45 maps, numpy's product 1.1 ms; its compare + cast + reduce
-# cost more than numpy's count) and torch (the count: 0.78x vs 0.90x a predict_on_batch); under
-# JAX, XLA fuses them into one pass (1.06x vs 1.21x). On a GPU they stay in the graph: nothing but
-# the maps crosses to the host.
+# a CPU: on the host, from the arrays the call returned (per returned tensor one pass of row sums for
+# the channel means, one comparison and count per map, split over the cores: `branches.run_split`),
+# or in the graph. TensorFlow, 2 cores, branch_activations / predict_on_batch with each: host 1.00 /
+# 0.99 (inception_v3), 1.02 / 1.05 (inception_resnet_v2), 1.26 (GoogLeNet); graph 1.01-1.02, 1.06-1.08,
+# 1.20: the host is cheaper but for GoogLeNet. Numpy's BLAS was not used for the means: its spinning
+# threads slowed the next forward pass. torch: the host count measured 0.78x vs 0.90x. Under JAX,
+# XLA fuses them into one pass (1.06x vs 1.21x). On a GPU they stay in the graph: nothing but the
+# maps crosses to the host.
 SUMMARIES_ON_HOST_CPU = {"tensorflow": True, "torch": True, "jax": False}
+
 
 @dataclass(frozen=True)
 class ProbeEntry:
