@@ -32,30 +32,23 @@ HOW_TO_RUN = "KERAS_BACKEND=jax python tools/gpu_bench.py --out DIR"
 
 
 def interleaved(fa, fb, pairs: int) -> dict:
-    """fa against fb, A B B A ...: median ms of each and the median of the per-pair ratios."""
+    """fa against fb, A B B A ... (`benchmarks.timing.compare`, exactly `pairs` pairs after two warm-up
+    pairs): median ms of each and the median of the per-pair ratios."""
     import numpy as np
 
-    fa(), fb(), fa(), fb()  # compiled and warm
-    ta, tb = [], []
-    for i in range(pairs):
-        for f, sink in (((fa, ta), (fb, tb)) if i % 2 == 0 else ((fb, tb), (fa, ta))):
-            t = time.perf_counter()
-            f()
-            sink.append(time.perf_counter() - t)
-    a, b = np.array(ta), np.array(tb)
-    return {"a_ms": float(np.median(a) * 1e3), "b_ms": float(np.median(b) * 1e3), "ratio": float(np.median(a / b))}
+    from benchmarks.timing import compare, ratio
+
+    ta, tb = compare(fa, fb, warmup=2, min_pairs=pairs, max_pairs=pairs, budget_s=0.0)
+    return {"a_ms": float(np.median(ta) * 1e3), "b_ms": float(np.median(tb) * 1e3), "ratio": ratio(ta, tb)["ratio"]}
 
 
 def throughput(fn, x, repeats: int) -> float:
     """Images per second of fn(x), median of `repeats` timed calls after two warm-up calls."""
     import numpy as np
 
-    fn(x), fn(x)
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn(x)
-        ts.append(time.perf_counter() - t)
+    from benchmarks.timing import measure
+
+    ts = measure(lambda: fn(x), warmup=2, min_repeats=repeats, max_repeats=repeats, budget_s=0.0)
     return float(len(x) / np.median(ts))
 
 
