@@ -118,6 +118,14 @@ class DenseU:
 Unit = Union[ConvU, PoolU, LRNU, ParU, GapU, FlattenU, DropoutU, DenseU]
 
 
+def conv_units(units) -> list[ConvU]:
+    """The convolutions among `units`, a parallel pair (ParU) giving its two."""
+    out: list[ConvU] = []
+    for u in units:
+        out.extend(u.convs if isinstance(u, ParU) else [u] if isinstance(u, ConvU) else [])
+    return out
+
+
 def output_layer(unit: Unit) -> str:
     """Name of the Keras layer whose output is the unit's output."""
     return unit.layers[-1]
@@ -198,6 +206,16 @@ class Net:
     @property
     def input_shape(self) -> tuple[int, int, int]:
         return (self.choices.input_size, self.choices.input_size, 3)
+
+    def convs(self) -> list[ConvU]:
+        """Every convolution of the net: each module's units, branches and up-projection, then the
+        heads'."""
+        units: list = []
+        for m in self.modules:
+            units += list(m.units) + [u for b in m.branches for u in b.units] + ([m.up] if m.up is not None else [])
+        for h in (self.head,) + self.aux:
+            units += list(h.units)
+        return conv_units(units)
 
     def module(self, name: str) -> RModule:
         for m in self.modules:

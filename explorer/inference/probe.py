@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-from explorer.arch.units import ConvU, ParU, output_layer
+from explorer.arch.units import output_layer
 from explorer.inference import branches
 from explorer.nn.info import model_info
 
@@ -54,14 +54,6 @@ class ProbeEntry:
     branch: str
     label: str
     layer: str
-
-
-def _has_batch_norm(net) -> bool:
-    def bn(u):
-        return (isinstance(u, ConvU) and u.bn) or (isinstance(u, ParU) and any(c.bn for c in u.convs))
-
-    return any(bn(u) for m in net.modules
-               for u in m.units + sum((b.units for b in m.branches), ()) + ((m.up,) if m.up is not None else ()))
 
 
 @dataclass(frozen=True)
@@ -114,7 +106,7 @@ class Probe:
         self.head_names = list(info.head_names)
         backend = keras.config.backend()
         want = FOLD.get(backend, False) if fold is None else fold
-        self.folded = bool(want) and _has_batch_norm(info.net)
+        self.folded = bool(want) and any(c.bn for c in info.net.convs())
         # the network the probe runs: batch norm folded (its own weights), or the model's own layers
         # (a new Functional view: holding `model` itself would keep it alive, see above)
         self.network = (fold_batchnorm(model) if self.folded

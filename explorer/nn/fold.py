@@ -47,26 +47,6 @@ def fold_net(net: Net, *, residual_scale: bool = False) -> Net:
     return replace(net, modules=tuple(modules), head=fold_head(net.head), aux=tuple(fold_head(a) for a in net.aux))
 
 
-def _convs(net: Net) -> dict[str, ConvU]:
-    """Every convolution unit of the net by name."""
-    out: dict[str, ConvU] = {}
-
-    def visit(u):
-        if isinstance(u, ConvU):
-            out[u.name] = u
-        elif isinstance(u, ParU):
-            for c in u.convs:
-                visit(c)
-
-    for m in net.modules:
-        for u in m.units + sum((b.units for b in m.branches), ()) + ((m.up,) if m.up is not None else ()):
-            visit(u)
-    for h in (net.head,) + net.aux:
-        for u in h.units:
-            visit(u)
-    return out
-
-
 def _np(v) -> np.ndarray:
     import keras
 
@@ -79,7 +59,8 @@ def folded_weights(model, net: Net, *, residual_scale: bool = False) -> dict[str
               if residual_scale and m.up is not None and m.residual and m.scale is not None}
     layers = {layer.name: layer for layer in model.layers}
     out = {}
-    for name, u in _convs(net).items():
+    for u in net.convs():
+        name = u.name
         conv = layers[u.layers[0]]
         w = [_np(x) for x in conv.weights]
         n_kernels = 2 if u.depth_multiplier else 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from explorer.arch.units import ConvU, DenseU, Net, ParU
+from explorer.arch.units import DenseU, Net, conv_units
 
 
 @dataclass(frozen=True)
@@ -133,13 +133,6 @@ def _stem_name(layout: Layout, unit: str) -> str:
     raise ValueError(f"no TF-slim name for the stem unit {unit!r} of {layout.scope}")
 
 
-def _convs(units) -> list[ConvU]:
-    out = []
-    for u in units:
-        out.extend(u.convs if isinstance(u, ParU) else [u] if isinstance(u, ConvU) else [])
-    return out
-
-
 def variable_names(net: Net, layout: Layout) -> list[tuple[object, str, str]]:
     """(unit, checkpoint scope, kind) for every weighted unit of `net`: kind "conv" (a ConvU) or
     the logits kind ("conv" / "fc") of a classifier (a DenseU). ValueError where the net and the
@@ -147,13 +140,13 @@ def variable_names(net: Net, layout: Layout) -> list[tuple[object, str, str]]:
     s, out = layout.scope, []
     for m in net.modules:
         if m.sequential:
-            out += [(u, f"{s}/{_stem_name(layout, u.name)}", "conv") for u in _convs(m.units)]
+            out += [(u, f"{s}/{_stem_name(layout, u.name)}", "conv") for u in conv_units(m.units)]
             continue
         block = layout.blocks.get(m.name)
         if block is None or len(block.branches) != len(m.branches):
             raise ValueError(f"{m.name} has no counterpart with {len(m.branches)} branches in {s}")
         for b, names in zip(m.branches, block.branches):
-            convs = _convs(b.units)
+            convs = conv_units(b.units)
             if len(convs) != len(names):
                 raise ValueError(f"{m.name} branch {b.key} ({b.label}) has {len(convs)} convolutions where "
                                  f"{s}/{block.scope}/Branch_{int(b.key[1:]) - 1} has {len(names)}")
@@ -163,6 +156,6 @@ def variable_names(net: Net, layout: Layout) -> list[tuple[object, str, str]]:
     dense = [u for u in net.head.units if isinstance(u, DenseU)]
     out.append((dense[-1], f"{s}/{layout.logits[0]}", layout.logits[1]))
     for head, (convs, logits, kind) in zip(net.aux, layout.aux):
-        out += [(u, f"{s}/AuxLogits/{n}", "conv") for u, n in zip(_convs(head.units), convs)]
+        out += [(u, f"{s}/AuxLogits/{n}", "conv") for u, n in zip(conv_units(head.units), convs)]
         out.append(([u for u in head.units if isinstance(u, DenseU)][-1], f"{s}/AuxLogits/{logits}", kind))
     return out  # aux heads the checkpoint does not have (GoogLeNet's) keep their random weights
