@@ -128,6 +128,17 @@ def test_summaries_match_numpy_on_the_host_and_in_the_graph(on_host, monkeypatch
             assert s.top_means[-1] >= np.sort(per_channel)[::-1][len(s.top_channels) - 1] - 1e-5
 
 
+@pytest.mark.parametrize("shape", [(1, 112, 112, 64), (2, 7, 7, 832), (1, 17, 17, 3), (1, 1, 1, 5), (3, 56, 56, 192)])
+def test_channel_means_add_rows_k_at_a_time_and_equal_numpy(shape):
+    from explorer.inference import branches
+
+    t = np.random.default_rng(shape[1]).random(shape, dtype=np.float32)
+    k = branches._rows_per_view_row(shape[1] * shape[2], shape[3])
+    assert k * shape[3] <= branches.WIDE and (shape[1] * shape[2]) % k == 0
+    assert k == {(112, 64): 64, (7, 832): 1, (17, 3): 1, (1, 5): 1, (56, 192): 16}[shape[1], shape[3]]
+    np.testing.assert_allclose(branches.channel_means(t), t.astype(np.float64).mean(axis=(1, 2)), rtol=2e-6)
+
+
 def test_a_modules_branches_come_back_as_views_of_its_concatenation():
     """GoogLeNet's inception_3a: one probed tensor (the module's concatenation, 256 channels); its
     four branches are channel slices of it, views in the concatenation's order, equal to the

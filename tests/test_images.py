@@ -427,6 +427,27 @@ def test_torch_caffe_and_unit_normalisation_values():
         assert unit.dtype == np.float32
 
 
+@pytest.mark.parametrize("shape", [(1, 224, 224, 3), (2, 5, 7, 3), (7, 3), (3,)])
+def test_normalisation_equals_the_per_pixel_formula_exactly(shape):
+    """normalize_array works on rows of W*3 values (a long inner loop); element by element it is
+    the same float32 arithmetic as broadcasting the three per-channel constants over every pixel."""
+    from explorer.inference.images import _CAFFE_MEAN_BGR, _TORCH_MEAN, _TORCH_STD, normalize_array
+
+    images = np.random.default_rng(len(shape)).integers(0, 256, shape, dtype=np.uint8)
+    x = images.astype(np.float32)
+    expected = {"tf": x / np.float32(127.5) - np.float32(1.0),
+                "torch": (x / np.float32(255.0) - _TORCH_MEAN) / _TORCH_STD,
+                "caffe": x[..., ::-1] - _CAFFE_MEAN_BGR,
+                "unit": x / np.float32(255.0)}
+    for name, want in expected.items():
+        got = normalize_array(images, name)
+        assert got.dtype == np.float32 and got.flags.c_contiguous and got.shape == shape
+        assert np.array_equal(got, want), name
+    floats = images.astype(np.float32)
+    normalize_array(floats, "torch")
+    assert np.array_equal(floats, images.astype(np.float32))  # the caller's array is left as it was
+
+
 def test_preprocess_converts_non_rgb_images():
     rgba = Image.new("RGBA", (16, 16), (255, 0, 0, 0))
     crop, _ = preprocess(rgba, 8)
