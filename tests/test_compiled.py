@@ -139,6 +139,25 @@ def test_channel_means_add_rows_k_at_a_time_and_equal_numpy(shape):
     np.testing.assert_allclose(branches.channel_means(t), t.astype(np.float64).mean(axis=(1, 2)), rtol=2e-6)
 
 
+def test_run_split_covers_every_index_once_and_this_thread_takes_a_share(monkeypatch):
+    import threading
+
+    from explorer.inference import branches
+
+    monkeypatch.setattr(branches, "HOST_THREADS", 2)
+    seen, threads = [], set()
+
+    def work(which):
+        threads.add(threading.current_thread().name)
+        seen.extend(which)
+
+    sizes = [5, 1, 9, 3, 3, 7]
+    branches.run_split(work, sizes)
+    assert sorted(seen) == list(range(len(sizes)))
+    assert threading.current_thread().name in threads
+    assert branches._balanced(sizes, 2) == [[2, 3, 4], [5, 0, 1]]  # largest first, each to the lighter share: 15 / 13
+
+
 def test_a_modules_branches_come_back_as_views_of_its_concatenation():
     """GoogLeNet's inception_3a: one probed tensor (the module's concatenation, 256 channels); its
     four branches are channel slices of it, views in the concatenation's order, equal to the

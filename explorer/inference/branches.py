@@ -23,18 +23,21 @@ def _pool():
         if not _POOL:
             from concurrent.futures import ThreadPoolExecutor
 
-            _POOL.append(ThreadPoolExecutor(max_workers=HOST_THREADS, thread_name_prefix="probe-summary"))
+            _POOL.append(ThreadPoolExecutor(max_workers=max(1, HOST_THREADS - 1), thread_name_prefix="probe-summary"))
         return _POOL[0]
 
 
 def run_split(work, sizes: list[int]) -> None:
-    """work(indices) over the indices of `sizes`, dealt to the host's threads by size (in this
-    thread when there is one core)."""
+    """work(indices) over the indices of `sizes`, dealt by size to this thread and the host's other
+    threads (this thread takes a share itself rather than only waiting: GoogLeNet's summaries 5.2
+    -> 4.7 ms, medians of 40, 2 cores)."""
     jobs = _balanced(sizes, HOST_THREADS)
-    if len(jobs) > 1:
-        list(_pool().map(work, jobs))
-    else:
+    others = [_pool().submit(work, job) for job in jobs[1:]]
+    try:
         work(jobs[0])
+    finally:  # never return (or raise) while another thread still writes the results
+        for f in others:
+            f.result()
 
 
 def _balanced(sizes: list[int], n: int) -> list[list[int]]:
