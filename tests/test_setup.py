@@ -43,3 +43,13 @@ def test_make_run_installs_the_cuda_build_only_with_a_gpu(tmp_path):
     assert "and-cuda" not in cpu and "CUDA_VISIBLE_DEVICES= " in cpu
     tests = make_n(tmp_path, "test", gpu=True)  # the tests stay on the CPU build, as in CI
     assert "and-cuda" not in tests and "pytest" in tests
+
+
+@pytest.mark.xdist_group("setup")
+def test_xdist_groups_take_effect(request):
+    """`make test` runs `-n 2 --dist loadgroup`: the tests of one xdist_group share one worker (and
+    its session fixtures: the benchmark run, the browser's server) only where pytest-xdist could add
+    the group to the test's id. With pytest 9.2 it silently could not (requirements.txt pins below)."""
+    if not request.config.getvalue("loadgroup"):
+        pytest.skip("not run under pytest-xdist's --dist loadgroup")
+    assert request.node.nodeid.endswith("@setup"), request.node.nodeid
