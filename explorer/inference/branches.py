@@ -72,7 +72,9 @@ def channel_means(t: np.ndarray) -> np.ndarray:
     n, h, w, c = t.shape
     k = _rows_per_view_row(h * w, c)
     sums = np.add.reduce(np.ascontiguousarray(t).reshape(n, h * w // k, k * c), axis=1, dtype=np.float32)
-    return sums.reshape(n, k, c).sum(axis=1) / np.float32(h * w)
+    if k > 1:
+        sums = sums.reshape(n, k, c).sum(axis=1)
+    return sums / np.float32(h * w)
 
 
 def sources(network, tensors: list, groups: list[list[int]]) -> tuple[list, list]:
