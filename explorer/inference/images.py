@@ -348,24 +348,24 @@ def normalize_array(images: np.ndarray, normalization: str = "tf") -> np.ndarray
     images = np.asarray(images)
     if normalization == "caffe":
         images = images[..., ::-1]  # BGR
-    # a new contiguous array, normalised in place; seen as rows of W*3 values, so the per-channel
-    # constants are one row of W*3 (a long inner loop, not one of 3: 0.9 -> 0.1 ms at 224x224; the
-    # same arithmetic, element by element)
-    x = np.array(images, dtype=np.float32, order="C")  # always a copy: the caller's array is kept
-    rows = x.reshape(-1, x.shape[-2] * 3) if x.ndim >= 2 and x.shape[-1] == 3 else x
-    per_channel = (lambda v: np.tile(v, x.shape[-2])) if rows is not x else (lambda v: v)
+    x = np.array(images, dtype=np.float32, order="C")  # always a copy, normalised in place
     if normalization == "tf":
         x /= np.float32(127.5)
         x -= np.float32(1.0)
-    elif normalization == "torch":
-        rows /= np.float32(255.0)
-        rows -= per_channel(_TORCH_MEAN)
-        rows /= per_channel(_TORCH_STD)
-    elif normalization == "caffe":
-        rows -= per_channel(_CAFFE_MEAN_BGR)
+    elif normalization in ("torch", "caffe"):
+        # pixels as rows of W*3 values and the per-channel constants tiled to one such row: a long
+        # inner loop, not one of 3 (0.80 -> 0.19 ms at 224x224), the same arithmetic element by element
+        width = x.shape[-2] if x.ndim >= 2 else 1
+        rows = x.reshape(-1, width * 3)
+        if normalization == "torch":
+            rows /= np.float32(255.0)
+            rows -= np.tile(_TORCH_MEAN, width)
+            rows /= np.tile(_TORCH_STD, width)
+        else:
+            rows -= np.tile(_CAFFE_MEAN_BGR, width)
     else:
         x /= np.float32(255.0)
-    return np.ascontiguousarray(x, dtype=np.float32)
+    return x
 
 
 def _target_size(size) -> tuple[int, int]:
