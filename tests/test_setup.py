@@ -49,7 +49,7 @@ def test_make_run_installs_the_cuda_build_only_with_a_gpu(tmp_path):
 def test_xdist_groups_take_effect(request):
     """`make test` runs `-n 3 --dist loadgroup`: the tests of one xdist_group share one worker (and
     its session fixtures: the benchmark run, the browser's server) only where pytest-xdist could add
-    the group to the test's id. With pytest 9.2 it silently could not (requirements.txt pins below)."""
+    the group to the test's id. With pytest 9.2 it silently could not (requirements.txt keeps pytest below 9.2)."""
     if not request.config.getvalue("loadgroup"):
         pytest.skip("not run under pytest-xdist's --dist loadgroup")
     assert request.node.nodeid.endswith("@setup"), request.node.nodeid
