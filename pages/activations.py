@@ -19,6 +19,10 @@ from pages.ui.photo import RESIZE
 MAX_BRANCH_COLS = 5
 TILES = 16
 FIRST_TILES = 12  # on the first screen (three rows: they fit above the fold of a 1280x720 projector)
+# The top-5 shows the probability first and the class in a fixed width: together 230 px, within
+# the top-5 column of the first screen at 1280x720 (243 px), so a long class name (ImageNet's run to
+# 61 characters) is cut in its cell instead of pushing the probabilities out of sight.
+TOP5_WIDTHS = {"p": 60, "class": 170}
 MEASURES = {"share": N_("share of the module's activation"), "mean": N_("mean activation"),
             "active_fraction": N_("fraction active")}
 
@@ -34,9 +38,9 @@ def _switch_button(col, view: state.View) -> None:
 
 def _top5(df_rows, head: str) -> None:
     df = pd.DataFrame([{"class": cls, "p": 100 * p} for _, cls, p in df_rows])
-    st.dataframe(df, width="stretch", key=f"top5_{head}", hide_index=True,
-                 column_config={"class": st.column_config.TextColumn(_("top-5 class")),
-                                "p": st.column_config.NumberColumn(_("prob."), format="%.1f%%", width="small")})
+    st.dataframe(df, width="stretch", key=f"top5_{head}", hide_index=True, column_order=("p", "class"),
+                 column_config={"class": st.column_config.TextColumn(_("top-5 class"), width=TOP5_WIDTHS["class"]),
+                                "p": st.column_config.NumberColumn(_("prob."), format="%.1f%%", width=TOP5_WIDTHS["p"])})
 
 
 def _head_title(head: str, after: dict, trained: bool) -> str:

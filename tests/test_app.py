@@ -14,6 +14,7 @@ another page starts another session (tests/test_routing.py).
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -222,6 +223,12 @@ def test_upload_renders_feature_maps_and_every_head():
         assert f"**{label}**" in texts(at)
     tables = top5_tables(at)
     assert len(tables) == 3 and all(len(t) == 5 for t in tables)  # main, aux_1, aux_2
+    # the probability first, both columns in fixed widths (a long class name is cut in its cell,
+    # never the probabilities; test_browser_layout checks that these widths fit at 1280x720)
+    for d in (d for d in at.dataframe if list(d.value.columns) == ["class", "p"]):
+        columns = json.loads(d.proto.columns)
+        assert list(d.proto.column_order) == ["p", "class"]
+        assert (columns["p"]["width"], columns["class"]["width"]) == (60, 170)
     assert "Main head" in texts(at) and "Aux 1" in texts(at) and "Aux 2" in texts(at)
     assert "Random weights: the top-5 means nothing." in texts(at)  # random weights: say so
     assert "Device: the last forward pass ran on **" in texts(at)  # where it ran, not only what was found

@@ -1,8 +1,8 @@
 """The projector and the phone, in a real browser (headless Chromium, `streamlit run`).
 
 At 1280x720 (a projector) every page, with GoogLeNet's aux heads on (three top-5 tables), must
-show no table, metric or chart title cut off: the check compares each one's `scrollWidth` with its
-`clientWidth` (tables, metrics) and each chart title's and axis title's box with its chart's box
+show no table, metric, button label or chart title cut off: the check compares each one's `scrollWidth`
+with its `clientWidth` (tables, metrics; a button label's text with its box) and each chart title's and axis title's box with its chart's box
 (Plotly draws them in SVG, which never scrolls). The first screen of Activations shows the photo,
 the top-5 and the first feature maps. On a 390x844 phone the sidebar starts folded and the charts
 keep their ticks apart. The app in Chinese and in lecture mode is screenshotted for the README, and
@@ -20,9 +20,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 QUERY = "variant=googlenet&aux_heads=1"
 PROJECTOR = {"width": 1280, "height": 720}
 PHONE = {"width": 390, "height": 844}
-PAGES = [(name, QUERY) for name in ("", "architecture", "activations", "explain", "design_costs", "accuracy", "ablation",
-                                     "lecture")]
-PAGES.append(("architecture", "variant=inception_resnet_v2"))  # the longest metric: 13.16 GMACs
+LANGS = ("en", "zh")
+PAGES = [(name, QUERY, LANGS) for name in ("", "architecture", "activations", "explain", "design_costs", "accuracy",
+                                            "ablation", "lecture")]
+PAGES.append(("architecture", "variant=inception_resnet_v2", LANGS))  # the longest metric: 13.16 GMACs
+# the longest button label ("Switch to GoogLeNet (2014)" in Chinese) and 1001-class names in the top-5
+PAGES.append(("activations", "variant=inception_resnet_v2", ("zh",)))
 # Everything that can be cut off, as [what, text, overflow in px]; [] when all fits.
 OVERFLOW_JS = """
 () => {
@@ -38,6 +41,12 @@ OVERFLOW_JS = """
   }
   for (const t of main.querySelectorAll('[data-testid="stTable"]')) cut("table", t);
   for (const m of main.querySelectorAll('[data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] p, [data-testid="stMetricDelta"] > div')) cut("metric", m);
+  // a button's label is ended with "..." when it does not fit (its text is wider than its box)
+  for (const d of main.querySelectorAll('button .stMarkdownEllipsis')) {
+    const text = d.firstElementChild;
+    const over = text ? text.getBoundingClientRect().width - d.clientWidth : 0;
+    if (over > 0.5) out.push(["button", d.textContent.slice(0, 60), Math.ceil(over)]);
+  }
   for (const p of main.querySelectorAll('.js-plotly-plot')) {
     const box = p.getBoundingClientRect();
     for (const t of p.querySelectorAll('.gtitle, .g-gtitle text, .g-xtitle text, .g-ytitle text, .legendtext')) {
@@ -77,13 +86,13 @@ def test_nothing_is_cut_off_on_a_projector(server):
         browser = _browser(p)
         try:
             page = browser.new_page(viewport=PROJECTOR)
-            for name, query in PAGES:
-                for lang in ("en", "zh"):
+            for name, query, langs in PAGES:
+                for lang in langs:
                     _open(page, f"{server}/{name}?{query}&lang={lang}")
                     _assert_no_errors(page, name or "overview")
                     cut = page.evaluate(OVERFLOW_JS)
                     if cut:
-                        found[f"{name or 'overview'} ({lang})"] = cut
+                        found[f"{name or 'overview'}?{query} ({lang})"] = cut
                     if lang == "en":
                         SHOTS.mkdir(parents=True, exist_ok=True)
                         page.screenshot(path=str(SHOTS / f"projector_{name or 'overview'}.png"))
