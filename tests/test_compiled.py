@@ -102,11 +102,27 @@ def test_folded_equals_unfolded(variant):
     assert bn and {layer.name for layer in folded.layers} == {layer.name for layer in model.layers} - bn
 
 
+def test_where_the_summaries_are_computed_on_a_cpu_follows_the_measured_tables():
+    assert probe_module.summaries_on_host("tensorflow", "inception_resnet_v2") is True
+    assert probe_module.summaries_on_host("tensorflow", "inception_v3") is True
+    assert probe_module.summaries_on_host("tensorflow", "googlenet") is False
+    assert probe_module.summaries_on_host("tensorflow", "bn_inception") is False
+    assert probe_module.summaries_on_host("torch", "googlenet") is True
+    assert probe_module.summaries_on_host("jax", "inception_resnet_v2") is False
+    if BACKEND == "tensorflow" and not compiled.CompiledCall(keras.Sequential([keras.Input((1,))])).accelerator:
+        # the probe takes it from its model's variant: a design change keeps the variant's choice
+        for variant, on_host in (("googlenet", False), ("inception_resnet_v1", True)):
+            probe = Probe(random_model(variant, **SMALL[variant]), fold=True)
+            assert probe.summaries_on_host is on_host
+            assert (probe._summaries is probe._maps) is on_host  # on the host: one call serves both
+
+
 @pytest.mark.parametrize("on_host", [True, False])
 def test_summaries_match_numpy_on_the_host_and_in_the_graph(on_host, monkeypatch):
     """Both ways of computing the summaries (from the returned arrays on a CPU, in the compiled
     graph on a GPU or under JAX) give numpy's means, fraction active and strongest channels."""
     monkeypatch.setitem(probe_module.SUMMARIES_ON_HOST_CPU, BACKEND, on_host)
+    monkeypatch.setitem(probe_module.SUMMARIES_IN_GRAPH_CPU, BACKEND, ())
     model = random_model("bn_inception", **SMALL["bn_inception"])
     probe = Probe(model, fold=True)
     assert probe.summaries_on_host is on_host

@@ -6,10 +6,10 @@ It runs through ONE compiled call of the backend with every output moved to the 
 transfer and wrapped without copies (`explorer.nn.compiled`); a module's branches come back as
 the module's own concatenation, each branch a channel slice of it. The per-branch summaries
 (channel means, strongest channels, active fraction) are computed in the same graph on a GPU and
-under JAX, and from the returned arrays on a CPU (`SUMMARIES_ON_HOST_CPU`). For inference the
-probe's network has every batch norm folded into its convolution (`explorer.nn.fold`: the same
-outputs within float32 rounding, fewer passes over memory); the model itself stays as built, for
-training and for reading its weights. The folded weights are a snapshot: `refresh_probe(model)`
+under JAX, and on a CPU from the returned arrays or in the graph, per backend and variant as
+measured (`summaries_on_host`). For inference the probe's network has every batch norm folded into
+its convolution (`explorer.nn.fold`: the same outputs within float32 rounding, fewer passes over
+memory); the model itself stays as built, for training and for reading its weights. The folded weights are a snapshot: `refresh_probe(model)`
 after changing the model's weights (explorer's own `copy_weights` / `load_weights` do it).
 """
 from __future__ import annotations
@@ -36,13 +36,23 @@ FOLD = {"tensorflow": True, "jax": True, "torch": True}
 # Where the per-branch summaries (channel means, strongest channels, fraction active) are computed on
 # a CPU: on the host, from the arrays the call returned (per returned tensor one pass of row sums for
 # the channel means, one comparison and count per map, split over the cores: `branches.run_split`),
-# or in the graph. TensorFlow, 2 cores, branch_activations / predict_on_batch with each: host 1.00 /
-# 0.99 (inception_v3), 1.02 / 1.05 (inception_resnet_v2), 1.26 (GoogLeNet); graph 1.01-1.02, 1.06-1.08,
-# 1.20: the host is cheaper but for GoogLeNet. Numpy's BLAS was not used for the means: its spinning
-# threads slowed the next forward pass. torch: the host count measured 0.78x vs 0.90x. Under JAX,
-# XLA fuses them into one pass (1.06x vs 1.21x). On a GPU they stay in the graph: nothing but the
-# maps crosses to the host.
+# or in the graph. Numpy's BLAS was not used for the means: its spinning threads slowed the next
+# forward pass. torch: the host count measured 0.78x vs 0.90x. Under JAX, XLA fuses them into one
+# pass (1.06x vs 1.21x). On a GPU they stay in the graph: nothing but the maps crosses to the host.
 SUMMARIES_ON_HOST_CPU = {"tensorflow": True, "torch": True, "jax": False}
+# ...except these variants, whose summaries measured cheaper in the graph. TensorFlow, 2 cores,
+# branch_activations' own work / predict_on_batch, host against graph, interleaved in one process,
+# one run per pair: googlenet 1.149/1.141, 1.193/1.126, 1.176/1.146, 1.171/1.147, 1.178/1.167;
+# bn_inception 0.976/0.930, 0.982/0.965. The others did not gain: inception_v3 0.991/0.994,
+# 1.000/0.976; inception_v4 1.052/1.018, 0.960/0.979; inception_resnet_v1 1.067/1.072, 1.032/1.051;
+# inception_resnet_v2 1.024/1.030, 1.074/1.093. (The two without residual connections and with the
+# most map bytes per MAC but one; the graph's reductions of the early maps overlap the later layers.)
+SUMMARIES_IN_GRAPH_CPU = {"tensorflow": ("googlenet", "bn_inception")}
+
+
+def summaries_on_host(backend: str, variant: str) -> bool:
+    """Whether a probe on a CPU computes the per-branch summaries on the host (else in the graph)."""
+    return SUMMARIES_ON_HOST_CPU.get(backend, True) and variant not in SUMMARIES_IN_GRAPH_CPU.get(backend, ())
 
 
 @dataclass(frozen=True)
@@ -128,7 +138,7 @@ class Probe:
         self._forward = CompiledCall(self.network)
         self._summaries = CompiledCall(self.probe, self._summary_graph)
         on_gpu = self._summaries.accelerator
-        self.summaries_on_host = not on_gpu and SUMMARIES_ON_HOST_CPU.get(backend, True)
+        self.summaries_on_host = not on_gpu and summaries_on_host(backend, info.variant)
         if self.summaries_on_host:  # the host computes them from the maps: one call serves both
             self._summaries = self._maps
         self.forward_passes = 0
