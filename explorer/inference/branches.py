@@ -3,7 +3,7 @@
 - `sources`: the tensors the probe hands over: a module's own concatenation of its branches (each
   branch a channel slice of it), else each probed tensor.
 - `channel_means`, `run_split`: the host side of the summaries on a CPU (see
-  `explorer.inference.probe.SUMMARIES_ON_HOST_CPU`), split over the cores.
+  `explorer.inference.probe.summaries_on_host`), split over the cores.
 """
 from __future__ import annotations
 
