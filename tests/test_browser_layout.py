@@ -1,9 +1,10 @@
 """The projector and the phone, in a real browser (headless Chromium, `streamlit run`).
 
 At 1280x720 (a projector) every page, with GoogLeNet's aux heads on (three top-5 tables), must
-show no table, metric, button label or chart title cut off: the check compares each one's `scrollWidth`
-with its `clientWidth` (tables, metrics; a button label's text with its box) and each chart title's and axis title's box with its chart's box
-(Plotly draws them in SVG, which never scrolls). The first screen of Activations shows the photo,
+show no table, metric, button label or chart title cut off: the check compares each one's
+`scrollWidth` with its `clientWidth` (tables, metrics; a button label's text with its box) and each
+chart title's and axis title's box with its chart's box (Plotly draws them in SVG, which never
+scrolls). The first screen of Activations shows the photo,
 the top-5 and the first feature maps. On a 390x844 phone the sidebar starts folded and the charts
 keep their ticks apart. The app in Chinese and in lecture mode is screenshotted for the README, and
 lecture mode steps through a lecture with the arrow keys."""

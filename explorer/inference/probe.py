@@ -9,8 +9,9 @@ the module's own concatenation, each branch a channel slice of it. The per-branc
 under JAX, and on a CPU from the returned arrays or in the graph, per backend and variant as
 measured (`summaries_on_host`). For inference the probe's network has every batch norm folded into
 its convolution (`explorer.nn.fold`: the same outputs within float32 rounding, fewer passes over
-memory); the model itself stays as built, for training and for reading its weights. The folded weights are a snapshot: `refresh_probe(model)`
-after changing the model's weights (explorer's own `copy_weights` / `load_weights` do it).
+memory); the model itself stays as built, for training and for reading its weights. The folded
+weights are a snapshot: `refresh_probe(model)` after changing the model's weights (explorer's own
+`copy_weights` / `load_weights` do it).
 """
 from __future__ import annotations
 
@@ -45,8 +46,9 @@ SUMMARIES_ON_HOST_CPU = {"tensorflow": True, "torch": True, "jax": False}
 # one run per pair: googlenet 1.149/1.141, 1.193/1.126, 1.176/1.146, 1.171/1.147, 1.178/1.167;
 # bn_inception 0.976/0.930, 0.982/0.965. The others did not gain: inception_v3 0.991/0.994,
 # 1.000/0.976; inception_v4 1.052/1.018, 0.960/0.979; inception_resnet_v1 1.067/1.072, 1.032/1.051;
-# inception_resnet_v2 1.024/1.030, 1.074/1.093. (The two without residual connections and with the
-# most map bytes per MAC but one; the graph's reductions of the early maps overlap the later layers.)
+# inception_resnet_v2 1.024/1.030, 1.074/1.093. (The two smallest networks, neither residual;
+# probably the graph's reductions of the early maps overlap the later, smaller layers: not measured
+# apart.)
 SUMMARIES_IN_GRAPH_CPU = {"tensorflow": ("googlenet", "bn_inception")}
 
 
