@@ -120,8 +120,9 @@ def test_where_the_summaries_are_computed_on_a_cpu_follows_the_measured_tables()
 
 @pytest.mark.parametrize("on_host", [True, False])
 def test_summaries_match_numpy_on_the_host_and_in_the_graph(on_host, monkeypatch):
-    """Both ways of computing the summaries (from the returned arrays on a CPU, in the compiled
-    graph on a GPU or under JAX) give numpy's means, fraction active and strongest channels."""
+    """Both ways of computing the summaries (from the returned arrays on a CPU; in the compiled
+    graph on a GPU, under JAX and for the variants of `SUMMARIES_IN_GRAPH_CPU`) give numpy's means,
+    fraction active and strongest channels."""
     monkeypatch.setitem(probe_module.SUMMARIES_ON_HOST_CPU, BACKEND, on_host)
     monkeypatch.setitem(probe_module.SUMMARIES_IN_GRAPH_CPU, BACKEND, ())
     model = random_model("bn_inception", **SMALL["bn_inception"])
