@@ -171,7 +171,7 @@ def _tables_and_downloads(view: state.View, s, cost) -> None:
 
 def _paper_vs_shipped(v: str, s) -> None:
     st.subheader(_("Paper vs shipped"))
-    for note in tuple(s.deviations) + published.extra_deviations(v) + tuple(s.notes):
+    for note in published.paper_vs_shipped(v):
         st.markdown(f"- {_(note)}")
     presets = []
     for name, changes in s.presets:

@@ -72,3 +72,23 @@ def test_metadata_imports_no_keras_or_streamlit():
     code = ("import sys, explorer.zoo.published; "
             "assert 'keras' not in sys.modules and 'streamlit' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+
+def test_paper_vs_shipped_says_each_fact_once():
+    """The Architecture page's "Paper vs shipped" list (spec deviations and notes, plus the published
+    module's extra notes) said three facts twice: Inception-v3's module names, Inception-ResNet-v1's
+    missing weights, Inception-ResNet-v2's stem."""
+    def saying(v, *words):
+        return [n for n in metadata.paper_vs_shipped(v) if all(w in n for w in words)]
+
+    for v in explorer.list_variants():
+        notes = metadata.paper_vs_shipped(v)
+        spec = explorer.get_spec(v)
+        assert set(spec.deviations) | set(spec.notes) | set(metadata.extra_deviations(v)) == set(notes)
+        assert len(set(notes)) == len(notes), v
+    assert len(saying("inception_v3", "mixed0..mixed10")) == 1
+    assert len(saying("inception_resnet_v1", "ImageNet weights")) == 1
+    assert len(saying("inception_resnet_v2", "stem")) == 1
+    assert [len(metadata.paper_vs_shipped(v)) for v in explorer.list_variants()] == [5, 3, 5, 2, 1, 4]
+    assert len(saying("inception_v4", "converts TF-slim's checkpoint")) == 1

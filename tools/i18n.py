@@ -69,9 +69,7 @@ def library_messages() -> dict[str, str]:
     add("explorer.zoo.choices.CHOICE_LABELS", *CHOICE_LABELS.values())
     add("explorer.zoo.choices.CHOICE_HELP", *CHOICE_HELP.values())
     for v in explorer.list_variants():
-        s = explorer.get_spec(v)
-        add(f"{v}: spec.deviations / notes / published.extra_deviations",
-            *s.deviations, *s.notes, *published.extra_deviations(v))
+        add(f"{v}: spec.deviations / notes / published.extra_deviations", *published.paper_vs_shipped(v))
     add("explorer.zoo.published.SOURCES", *(s.name for s in published.SOURCES.values()))
     add("explorer.zoo.published", published.EVAL_NOTE, published.AUX_LOSS_SOURCE,
         published.V3_TABLE3_SOURCE, published.GOOGLENET_TABLE3_SOURCE, *published.LABELS.values())

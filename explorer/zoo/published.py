@@ -269,13 +269,10 @@ EXTRA_DEVIATIONS: dict[str, tuple[str, ...]] = {
         "TF-slim's checkpoint has 1001 classes (index 0 = background); keras.applications has 1000.",
     ),
     "inception_v4": (
-        "No Keras ImageNet file exists; TF-slim's and timm's weights need a converter.",
-    ),
-    "inception_resnet_v1": (
-        "No public ImageNet weights were ever released.",
+        "No Keras ImageNet file exists; the explorer converts TF-slim's checkpoint (choose it under "
+        "Weights in the sidebar).",
     ),
     "inception_resnet_v2": (
-        "The paper's Figure 3 stem differs from the one every implementation ships.",
         "Pretrained auxiliary heads exist only in TF-slim's checkpoint.",
     ),
 }
@@ -283,6 +280,15 @@ EXTRA_DEVIATIONS: dict[str, tuple[str, ...]] = {
 
 def extra_deviations(variant: str) -> tuple[str, ...]:
     return EXTRA_DEVIATIONS.get(variant, ())
+
+
+def paper_vs_shipped(variant: str) -> tuple[str, ...]:
+    """Every note on how `variant`'s paper differs from what is shipped (the spec's deviations and
+    notes, then the notes above), each fact once, in the order the Architecture page lists them."""
+    from explorer.zoo.variants import get_spec
+
+    s = get_spec(variant)
+    return tuple(s.deviations) + extra_deviations(variant) + tuple(s.notes)
 
 
 # --------------------------------------------------------------------------- what the papers say per choice

@@ -88,6 +88,4 @@ INCEPTION_V3 = VariantSpec(
         "keras.applications has no auxiliary head; TF-slim and torchvision have one on mixed_6e "
         "(aux_heads=True).",
     ),
-    notes=("keras.applications names the modules mixed0..mixed10; here they are TF-slim's "
-           "mixed_5b..mixed_7c.",),
 )
