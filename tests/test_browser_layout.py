@@ -4,10 +4,10 @@ At 1280x720 (a projector) every page, with GoogLeNet's aux heads on (three top-5
 show no table, metric, button label or chart title cut off: the check compares each one's
 `scrollWidth` with its `clientWidth` (tables, metrics; a button label's text with its box) and each
 chart title's and axis title's box with its chart's box (Plotly draws them in SVG, which never
-scrolls). The first screen of Activations shows the photo,
-the top-5 and the first feature maps. On a 390x844 phone the sidebar starts folded and the charts
-keep their ticks apart. The app in Chinese and in lecture mode is screenshotted for the README, and
-lecture mode steps through a lecture with the arrow keys."""
+scrolls). No chart's title, x-axis title and legend may overlap, there and on a phone. The first
+screen of Activations shows the photo, the top-5 and the first feature maps. On a 390x844 phone
+the sidebar starts folded and the charts keep their ticks apart. The app in Chinese and in lecture
+mode is screenshotted for the README, and lecture mode steps through a lecture with the arrow keys."""
 from __future__ import annotations
 
 import time
@@ -27,7 +27,32 @@ PAGES = [(name, QUERY, LANGS) for name in ("", "architecture", "activations", "e
 PAGES.append(("architecture", "variant=inception_resnet_v2", LANGS))  # the longest metric: 13.16 GMACs
 # the longest button label ("Switch to GoogLeNet (2014)" in Chinese) and 1001-class names in the top-5
 PAGES.append(("activations", "variant=inception_resnet_v2", ("zh",)))
-# Everything that can be cut off, as [what, text, overflow in px]; [] when all fits.
+# A chart's title, x-axis title and legend drawn over one another, as ["chart overlap: a / b", the
+# chart's title, overlap in px]: a wrapped title ran into the legend above the per-module bars, and a
+# wrapped x-axis title into the legend under the accuracy chart (explorer.figures.style.legend_room).
+OVERLAP_JS = """
+() => {
+  const out = [];
+  for (const p of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')) {
+    const parts = [];
+    for (const [kind, sel] of [["title", ".gtitle"], ["x title", ".g-xtitle text"], ["legend", ".legend"]]) {
+      for (const el of p.querySelectorAll(sel)) {
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0) parts.push([kind, r]);
+      }
+    }
+    for (let i = 0; i < parts.length; i++) for (let j = i + 1; j < parts.length; j++) {
+      const a = parts[i][1], b = parts[j][1];
+      const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      const title = (p.querySelector('.gtitle') || {}).textContent || "";
+      if (w > 1 && h > 1) out.push(["chart overlap: " + parts[i][0] + " / " + parts[j][0], title.slice(0, 60), Math.round(h)]);
+    }
+  }
+  return out;
+}
+"""
+# Everything that can be cut off or drawn over, as [what, text, px]; [] when all fits.
 OVERFLOW_JS = """
 () => {
   const main = document.querySelector('[data-testid="stMain"]');
@@ -56,7 +81,7 @@ OVERFLOW_JS = """
       if (r.width > 0 && over > 1) out.push(["chart text", t.textContent.slice(0, 60), Math.round(over)]);
     }
   }
-  return out;
+  return out.concat((""" + OVERLAP_JS + """)());
 }
 """
 
@@ -151,6 +176,18 @@ def test_a_phone_gets_the_sidebar_folded_and_readable_charts(server):
             assert page.locator(".st-key-combos_chart .xtick text").count() >= 3, "no ticks found to check"
             assert not overlaps, f"chart ticks overlap on a phone: {overlaps}"
             page.screenshot(path=str(SHOTS / "phone_design_costs.png"), full_page=False)
+            # where a legend takes one row per entry: titles and legends stay apart (lecture links open
+            # in lecture mode: larger fonts)
+            drawn_over = {}
+            for url in ("design_costs?variant=googlenet", "design_costs?variant=googlenet&lang=zh&lecture=1",
+                        "accuracy?lang=zh&lecture=1"):
+                if "lecture" in url:
+                    _open(page, f"{server}/{url}")
+                page.locator("[data-testid='stMain'] .legend").first.wait_for(timeout=60_000)
+                time.sleep(1)
+                drawn_over[url] = page.evaluate(OVERLAP_JS)
+                assert page.locator("[data-testid='stMain'] .legend").count() >= 1
+            assert not any(drawn_over.values()), f"chart parts drawn over one another on a phone: {drawn_over}"
         finally:
             browser.close()
 

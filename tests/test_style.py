@@ -1,10 +1,14 @@
 """Chart titles that fit: wrapping by display width (a Chinese character is two Latin letters
-wide), never starting a line with closing punctuation, and the axis titles of a translated chart."""
+wide), never starting a line with closing punctuation, the axis titles of a translated chart, and
+legends outside the plot kept clear of wrapped titles."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from explorer.figures.style import AXIS_CHARS, TITLE_CHARS, display_width, fit_titles, wrap
+import explorer
+from explorer.figures.costs import module_bars
+from explorer.figures.published import accuracy_figure
+from explorer.figures.style import AXIS_CHARS, TITLE_CHARS, display_width, fit_titles, high_contrast, legend_room, wrap
 
 
 def test_display_width_counts_chinese_twice():
@@ -40,3 +44,54 @@ def test_fit_titles_wraps_a_chinese_axis_title_by_its_width_and_makes_room():
     assert fig.layout.xaxis.title.text == "留出集准确率相对基线的变化<br>（百分点）"
     assert fig.layout.yaxis.title.text == "top-1 准确率（%）"
     assert fig.layout.margin.b == 65 + 22
+
+
+def _plot_height(fig) -> float:
+    return fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+
+
+def test_a_legend_above_the_plot_sits_under_a_wrapped_title_and_the_plot_keeps_its_height():
+    """The per-module bars: a two-line title ran into the legend over the plot (13 px in Chromium,
+    tests/test_browser_layout.py checks the drawing). Now the legend sits just over the plot and the
+    title's pad lifts its first line over the legend by the height of the lines hanging below it."""
+    before = explorer.cost("googlenet")
+    fig = module_bars(before, before)
+    plot = _plot_height(fig)
+    fit_titles(fig)
+    assert fig.layout.title.text.count("<br>") == 1  # "params per module: default vs your<br>choices"
+    plot -= 27  # fit_titles' room for the second title line; the legend's room made the figure taller
+    assert _plot_height(fig) == plot
+    legend, title = fig.layout.legend, fig.layout.title
+    assert (legend.yref, legend.yanchor, title.yref, title.yanchor, title.y) == ("paper", "bottom", "paper", "bottom", 1)
+    assert abs((legend.y - 1) * plot - 6) < 1e-9  # the legend's bottom 6 px over the plot
+    # two legend entries, one per row on a phone: 2 * (1.3 * 15 + 8) + 6 = 61 px; the pad also
+    # holds the second title line (1.3 * 21)
+    assert abs(title.pad.b - (6 + 61 + 12 + 1.3 * 21)) < 1e-9
+    assert fig.layout.margin.t >= 10 + 2 * 1.3 * 21 + 12 + 61 + 6
+    layout = fig.layout.to_plotly_json()
+    assert legend_room(fig).layout.to_plotly_json() == layout  # placed once: the same again
+    high_contrast(fig)  # a projector's larger fonts: more room, the plot still the same height
+    assert fig.layout.margin.t > layout["margin"]["t"] and abs(_plot_height(fig) - plot) < 1e-9
+
+
+def test_a_legend_under_the_plot_sits_under_a_wrapped_x_axis_title():
+    """The accuracy chart: its x-axis title wraps into two lines ("parameters (computed, log" /
+    "scale)") and ran 21 px into the legend under it. Now the legend's top is placed, in the
+    figure's own pixels, under the tick labels and both lines."""
+    rows = [dict(variant=v, short=v, title=v, source=s, source_key=k, citation="c", params=p, macs=2 * p,
+                 **{"top-1": a}) for v, s, k, p, a in (
+        ("googlenet", "Paper (single model, single crop)", "paper", 6_998_552, 69.8),
+        ("inception_v3", "TF-slim model zoo", "tf_slim", 23_851_784, 78.0),
+        ("inception_v4", "torchvision weights meta", "torchvision", 42_711_400, 80.2),
+        ("inception_resnet_v2", "keras.applications", "keras", 55_873_736, 80.3))]
+    fig = accuracy_figure(rows, "params", "top-1")
+    plot = _plot_height(fig)
+    fit_titles(fig)
+    assert fig.layout.xaxis.title.text == "parameters (computed, log<br>scale)"
+    assert _plot_height(fig) == plot - 27 - 22  # the wrapped titles' room; the legend's made the figure taller
+    legend, height, bottom = fig.layout.legend, fig.layout.height, fig.layout.margin.b
+    assert (legend.yref, legend.yanchor) == ("container", "top")
+    legend_top = (1 - legend.y) * height  # px from the figure's top
+    under = 1.4 * 17 + 12 + 2 * 1.3 * 17 + 10  # tick labels, two title lines
+    assert abs(legend_top - (height - bottom + under)) < 1e-6
+    assert bottom >= under + 4 * (1.3 * 15 + 8) + 6 + 8  # four entries and "source:": four rows on a phone

@@ -109,6 +109,58 @@ def fit_titles(fig, chars: int = TITLE_CHARS):
             axis.title.text = wrap(text, AXIS_CHARS)
     if fig.layout.xaxis.title.text and "<br>" in fig.layout.xaxis.title.text:
         fig.update_layout(margin=dict(b=(fig.layout.margin.b or 65) + 22))
+    return legend_room(fig)
+
+
+LEGEND_WIDTH = 250  # px a legend row has on a phone, the narrowest chart (wider ones get room to spare)
+
+
+def _lines(text) -> int:
+    return text.count("<br>") + 1 if text else 0
+
+
+def _legend_height(fig) -> float:
+    """Px a horizontal legend takes: its rows (items wrap past `LEGEND_WIDTH`) of one line each."""
+    size = fig.layout.legend.font.size or FONT["size"]
+    names = [t.name for t in fig.data if t.name and t.showlegend is not False]
+    title = fig.layout.legend.title.text or ""
+    width = sum(display_width(n) * 0.55 * size + 45 for n in names) + display_width(title) * 0.55 * size
+    rows = max(1, -(-int(width) // LEGEND_WIDTH))
+    return rows * (1.3 * size + 8) + 6
+
+
+def legend_room(fig):
+    """A horizontal legend outside the plot, placed in pixels clear of a wrapped title or x-axis
+    title. Above the plot: the legend just over it, the title over the legend (Plotly anchors a
+    title's first line and hangs the others below it, so the pad counts them). Below the plot:
+    under the tick labels and the x-axis title. Rows are counted for a phone's width. The figure
+    grows by the room it needs, so the plot keeps its height. Measured for the fonts the figure has
+    now: call again after changing them (`high_contrast` does). Returns `fig`."""
+    legend = fig.layout.legend
+    container = legend.yref == "container"
+    if legend.orientation != "h" or legend.y is None or (not container and 0 <= legend.y <= 1):
+        return fig
+    height = fig.layout.height or 450
+    margin = fig.layout.margin
+    need = _legend_height(fig)
+    if legend.y > 0.5:  # above the plot: the legend just over it, the title's last line over the legend
+        size, lines = fig.layout.title.font.size or 21, _lines(fig.layout.title.text)
+        top = max(margin.t or 0, 10 + lines * 1.3 * size + 12 + need + 6)
+        height += top - (margin.t or 0)
+        plot = height - top - (margin.b or 0)
+        fig.update_layout(height=height, margin=dict(t=top),
+                          legend=dict(yref="paper", y=1 + 6 / plot, yanchor="bottom"))
+        if lines:
+            fig.update_layout(title=dict(yref="paper", y=1, yanchor="bottom",
+                                         pad=dict(b=6 + need + 12 + (lines - 1) * 1.3 * size)))
+    else:  # below the plot, under the tick labels and the x-axis title
+        axis_size = fig.layout.xaxis.title.font.size or fig.layout.font.size or FONT["size"]
+        tick_size = fig.layout.xaxis.tickfont.size or fig.layout.font.size or FONT["size"]
+        under = 1.4 * tick_size + 12 + _lines(fig.layout.xaxis.title.text) * 1.3 * axis_size + 10
+        bottom = max(margin.b or 0, under + need + 8)
+        height += bottom - (margin.b or 0)
+        fig.update_layout(height=height, margin=dict(b=bottom),  # room to spare goes under the legend
+                          legend=dict(yref="container", y=(bottom - under) / height, yanchor="top"))
     return fig
 
 
@@ -142,7 +194,7 @@ def high_contrast(fig):
         ann.font.color = "black"
         if ann.font.size is not None:
             ann.font.size = ann.font.size + 2
-    return fig
+    return legend_room(fig)
 
 
 KIND_COLORS = {"stem": "#7f7f7f", "pool": "#bcbd22", "conv": "#8c564b", "inception": "#1f77b4",
