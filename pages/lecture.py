@@ -53,11 +53,13 @@ def _slides(talk: str, found: lec.Lecture) -> None:
     rows = [{"#": i, "title": lec.in_language(v.title, lang), "page": titles.get(v.page, v.page),
              "view": f"/{v.url}", "note": lec.in_language(v.note, lang)} for i, v in enumerate(found.views, 1)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="slides_table",
-                 column_config={"title": st.column_config.TextColumn(_("title"), width="medium"),
+                 # the titles name the slides (a lecturer picks one by it): most of the width; the
+                 # notes are a hint here, read in full on each slide
+                 column_config={"title": st.column_config.TextColumn(_("title"), width=300),
                                 "page": st.column_config.TextColumn(_("page")),
                                 "view": st.column_config.LinkColumn(_("view"), display_text=_("open ↗"), width=70),
-                                "note": st.column_config.TextColumn(_("speaker note"), width=260)})
-    c1, c2, c3 = st.columns([2, 2, 3], vertical_alignment="bottom")
+                                "note": st.column_config.TextColumn(_("speaker note"), width=160)})
+    c1, c2, c3 = st.columns([2, 3.5, 1.5], vertical_alignment="bottom")
     c1.button(_("Give this lecture"), key="lecture_start", type="primary", icon=":material/play_arrow:",
               on_click=lectures.start, args=(talk, 0), width="stretch",
               help=_("Opens the first view in lecture mode; → / ← (or a presenter's Page Down / Page Up) "

@@ -4,6 +4,8 @@ lecture (next / previous / end, each view on its page with its whole state, lect
 building one from "Add this view". The library tests are quick; the app runs are `slow`."""
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pytest
@@ -136,6 +138,12 @@ def test_giving_a_lecture_steps_through_its_views():
     at = make_app("lecture", talk="googlenet_in_depth")
     assert_clean(at)
     assert at.selectbox(key="talk_pick").value == "googlenet_in_depth"
+    # the slide titles get most of the table (they were cut at "medium"; test_browser_layout checks
+    # that the widths fit at 1280x720)
+    table = next(d for d in at.dataframe if "note" in d.value.columns)
+    assert list(table.value["title"]) == [lec.in_language(v.title, "en") for v in views]
+    columns = json.loads(table.proto.columns)
+    assert (columns["title"]["width"], columns["view"]["width"], columns["note"]["width"]) == (300, 70, 160)
     assert at.query_params["talk"] == "googlenet_in_depth"
     at.button(key="lecture_start").click().run()
     assert_clean(at)
