@@ -72,7 +72,8 @@ def measured_accuracy_figure(rows: Sequence[dict], records: Sequence[dict] = (),
                       annotation_text=tr("chance ({value}%)").format(value=f"{100 * chance:.1f}"),
                       annotation_position="bottom right",
                       annotation_font_size=15)
-    fig.update_xaxes(type="log", title_text=tr("{what} (log scale)").format(what=xname), title_font=dict(size=19))
+    fig.update_xaxes(type="log", title_text=tr("{what} (log scale)").format(what=xname), title_font=dict(size=19),
+                     dtick="D2")  # ticks at 1, 2 and 5 of each decade, as the other log charts
     fig.update_yaxes(title_text=tr("held-out accuracy, %"), title_font=dict(size=19), rangemode="tozero")
     return style(fig, title=title, height=height)
 
