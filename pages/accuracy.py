@@ -64,7 +64,7 @@ def _charts_and_table(rows: list[dict]) -> None:
                                     "computed by the explorer's cost model for the configuration the source ships")),
                                 "url": st.column_config.LinkColumn(_("link"), display_text=_("source ↗"))})
     st.download_button(_("Published results (CSV)"), table.to_csv(index=False), file_name="inception_accuracy.csv",
-                       mime="text/csv", key="dl_accuracy")
+                       mime="text/csv", key="dl_accuracy", on_click="ignore")
 
 
 def _v3_table3() -> None:

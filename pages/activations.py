@@ -146,7 +146,7 @@ def _branch_maps(acts, module: str, branch: str, out_shape) -> None:
             st.image(tiles, width="stretch", caption=_("strongest: {channels} …").format(
                 channels=", ".join(f"#{t}" for t in top[:8])))
             st.download_button(_("PNG"), functools.partial(png_bytes, tiles), file_name=f"{module}_{label}_strongest.png",
-                               mime="image/png", key=f"dl_tiles_{key}", icon=":material/download:")
+                               mime="image/png", key=f"dl_tiles_{key}", icon=":material/download:", on_click="ignore")
     if is_branched:
         st.caption(_("{module}: each column is one branch, {n} strongest channels (highest mean activation) first, "
                      "on one colour scale per branch (dark = 0). Together they are concatenated into {shape}.").format(
@@ -169,7 +169,7 @@ def _one_channel(acts, module: str, branch: str, channel: int, a: np.ndarray, ra
             "Bright = strong response of channel #{channel} ({h}×{w} map, upsampled onto the crop).").format(
             channel=channel, h=ch_map.shape[0], w=ch_map.shape[1]))
         st.download_button(_("PNG"), functools.partial(png_bytes, shown), file_name=f"{module}_{branch}_{channel}_overlay.png",
-                           mime="image/png", key="dl_overlay", icon=":material/download:")
+                           mime="image/png", key="dl_overlay", icon=":material/download:", on_click="ignore")
     with o2:
         st.metric(_("Mean activation"), f"{float(ch_map.mean()):.4f}",
                   help=_("rank {rank} of {n} channels in this branch").format(rank=rank[channel], n=len(rank)))

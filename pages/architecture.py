@@ -162,11 +162,12 @@ def _tables_and_downloads(view: state.View, s, cost) -> None:
               "url_query": state.view_params(("module",))}
     d1, d2, d3 = st.columns(3)
     d1.download_button(_("Configuration (JSON)"), json.dumps(config, indent=2, default=list),
-                       file_name=f"{v}_config.json", mime="application/json", key="dl_config", width="stretch")
+                       file_name=f"{v}_config.json", mime="application/json", key="dl_config", width="stretch",
+                       on_click="ignore")
     d2.download_button(_("Module table (CSV)"), table.to_csv(index=False), file_name=f"{v}_modules.csv",
-                       mime="text/csv", key="dl_modules", width="stretch")
+                       mime="text/csv", key="dl_modules", width="stretch", on_click="ignore")
     d3.download_button(_("Branch table (CSV)"), branches.to_csv(index=False), file_name=f"{v}_branches.csv",
-                       mime="text/csv", key="dl_branches", width="stretch")
+                       mime="text/csv", key="dl_branches", width="stretch", on_click="ignore")
 
 
 def _paper_vs_shipped(v: str, s) -> None:

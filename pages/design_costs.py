@@ -128,7 +128,7 @@ def _every_combination(view: state.View, s, default, cur) -> None:
     with st.expander(_("All combinations as a table")):
         st.dataframe(combos, hide_index=True, width="stretch", key="combos_table")
         st.download_button(_("Combinations (CSV)"), combos.to_csv(index=False), file_name=f"{v}_combinations.csv",
-                           mime="text/csv", key="dl_combos")
+                           mime="text/csv", key="dl_combos", on_click="ignore")
 
 
 def _aux_heads(view: state.View, s) -> None:

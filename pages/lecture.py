@@ -68,7 +68,7 @@ def _slides(talk: str, found: lec.Lecture) -> None:
                          format_func=lambda i: f"{i + 1}. {rows[i]['title']}")
     c3.button(_("Start there"), key="lecture_start_at", on_click=lectures.start, args=(talk, first))
     st.download_button(_("This lecture (TOML)"), lec.dumps(found), file_name=f"{talk}.toml",
-                       mime="application/toml", key="dl_lecture")
+                       mime="application/toml", key="dl_lecture", on_click="ignore")
 
 
 def _edited_views(table: pd.DataFrame) -> list:
@@ -114,7 +114,7 @@ def _my_lecture() -> None:
     mine = lectures.my_lecture()
     if mine is not None:
         st.download_button(_("Download your lecture (TOML)"), lec.dumps(mine), file_name="my_lecture.toml",
-                           mime="application/toml", key="dl_my_lecture", type="primary")
+                           mime="application/toml", key="dl_my_lecture", type="primary", on_click="ignore")
 
 
 @common.page(url_keys=("talk",))

@@ -62,6 +62,10 @@ def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert "Traceback" not in texts(at)
+    # a download never reruns the page: a rerun costs a whole page, and it raced the PNGs made on
+    # click (a rerun replaces the button's file before the browser asks for it)
+    rerunning = [b.key for b in at.get("download_button") if not b.proto.ignore_rerun]
+    assert not rerunning, f"download buttons that rerun the page: {rerunning}"
 
 
 def photo_png(width: int = 320, height: int = 240, seed: int = 0) -> bytes:

@@ -106,4 +106,4 @@ def live(view: state.View) -> None:
     path = live_path()
     if path.exists():
         st.download_button(_("This session's live results (JSONL)"), path.read_bytes(), file_name="live_ablation.jsonl",
-                           mime="application/json", key="lab_live_download")
+                           mime="application/json", key="lab_live_download", on_click="ignore")
