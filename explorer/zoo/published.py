@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from explorer.zoo.variants import get_spec
+
 # --------------------------------------------------------------------------- sources
 ARXIV = {
     "googlenet": "arXiv:1409.4842",
