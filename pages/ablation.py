@@ -3,8 +3,6 @@ each at its own learning rate, beside the published ImageNet ablations; small ru
 page (the sidebar's variant). Widgets and calls into `explorer.lab`; every widget has a key."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -35,9 +33,13 @@ def _uploaded_records() -> tuple[list[dict], str]:
     if up is None:
         st.info(_("Upload a results file written by `python -m explorer ablate ... --out FILE`."))
         return [], ""
-    tmp = Path(tempfile.mkdtemp(prefix="ablation_upload_")) / "results.jsonl"
-    tmp.write_bytes(up.getvalue())
-    records = lab.load_results(tmp)
+    try:  # read in memory: no copy of the upload on disk per rerun
+        text = up.getvalue().decode("utf-8")
+    except UnicodeDecodeError:
+        st.error(_("{name} is not a text file. Upload the JSON-lines file that `python -m explorer ablate ... "
+                   "--out FILE` wrote.").format(name=up.name))
+        return [], ""
+    records = lab.parse_results(text, name=up.name)
     if not records:
         st.warning(_("No ablation records found in that file."))
     return records, _("uploaded file {name}").format(name=up.name)

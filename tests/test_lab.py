@@ -207,6 +207,17 @@ def test_sweep_repairs_a_truncated_last_line(tmp_path):
     assert progress[-1] == pytest.approx(1.0)
 
 
+def test_parse_results_reads_an_uploaded_text_as_load_results_reads_its_file(tmp_path):
+    out = tmp_path / "sweep.jsonl"
+    lab.run_sweep("googlenet", [{}, {"batch_norm": True}], [0], TINY, out, train_fn=fake_train([]))
+    lines = out.read_text().splitlines()
+    text = lines[0] + "\nnot json\n" + lines[1] + "\n" + '{"no": "id"}\n' + lines[1][:20]
+    with pytest.warns(UserWarning, match=r"^upload\.jsonl: line 2 is not valid JSON; skipped$"):
+        recs = lab.parse_results(text, name="upload.jsonl")
+    assert [r["label"] for r in recs] == ["baseline", "batch_norm=True"]  # the id-less and the cut line are not
+    assert recs == lab.load_results(out)
+
+
 def test_sweep_runs_every_config_and_seed_once_seed_major(tmp_path):
     calls = []
     out = tmp_path / "s.jsonl"

@@ -4,7 +4,9 @@ whole app (router, sidebar), opened as a fresh session would open /ablation: `sl
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -120,6 +122,24 @@ def test_page_renders_an_uploaded_results_file():
     assert any("no per-epoch curves" in c.value for c in at.caption)  # older records: said, not hidden
 
 
+def test_an_upload_is_read_in_memory_and_a_binary_file_is_refused(tmp_path, monkeypatch):
+    """No copy of the upload on disk (the page reruns at every widget change); a file that is not
+    text gets a message, not a traceback."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    data = "".join(json.dumps(r) + "\n" for r in _fixture_records()).encode()
+    at = _page().run()
+    at.radio(key="lab_source").set_value("upload").run()
+    at.file_uploader(key="lab_upload").set_value(("fixture.jsonl", data, "application/json")).run()
+    at.radio(key="lab_x").set_value("macs").run()
+    _no_errors(at)
+    assert list(_table(at, "configuration")["configuration"]) == ["baseline", "batch_norm=True", "aux_heads=True"]
+    assert [p.name.startswith("ablation_live_") for p in tmp_path.iterdir()] == [True]  # the live runs' folder only
+    at.file_uploader(key="lab_upload").set_value(("photo.jsonl", b"\xff\xd8\xff\xe0 JFIF", "image/jpeg")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["photo.jsonl is not a text file. Upload the JSON-lines file that "
+                                           "`python -m explorer ablate ... --out FILE` wrote."]
+
+
 def test_live_run_follows_the_sidebar_variant():
     at = _page().run()
     assert "Inception-v3" in " ".join(h.value for h in at.subheader if h.value.startswith("Run live"))
@@ -150,6 +170,12 @@ def test_live_run_updates_the_progress_bar():
     assert list(table["configuration"]) == ["baseline"] and list(table["seeds"]) == [1]
     assert list(table["learning rate"]) == ["0.0003"]
     assert len(at.get("plotly_chart")) >= 4
+    # the session's folder goes with the session
+    folder = Path(at.session_state["lab_live_dir"].name)
+    assert (folder / "live.jsonl").exists()
+    del at, bars  # an element keeps its app (and so the session) alive
+    gc.collect()
+    assert not folder.exists()
 
 
 def test_page_in_chinese_shows_the_findings_in_chinese():

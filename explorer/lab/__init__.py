@@ -7,6 +7,7 @@
                                                resumable JSON-lines sweep; with `lrs`, a learning rate
                                                chosen per configuration on the validation split
     load_results(path) -> list[dict]           records of a results file (a truncated last line is skipped)
+    parse_results(text, name) -> list[dict]    the same from a file's text (an upload read in memory)
     summarize(records) -> list[dict]           per configuration at its chosen rate: mean / std across
                                                seeds, steps to the baseline's accuracy
     SHIPPED                                    the exact sweep behind assets/ablation/googlenet_shapes.jsonl
@@ -23,9 +24,9 @@ from explorer.lab.datasets import DataError, dataset  # noqa: F401
 from explorer.lab.recipe import compile_model, loss_weights, reestimate_bn  # noqa: F401
 from explorer.lab.train import train, versions  # noqa: F401
 from explorer.lab.sweep import (  # noqa: F401
-    SHIPPED, ShippedSweep, choose_lr, load_results, run_id, run_sweep, toggle_grid)
+    SHIPPED, ShippedSweep, choose_lr, load_results, parse_results, run_id, run_sweep, toggle_grid)
 from explorer.lab.summary import learning_curves, summarize  # noqa: F401
 
 __all__ = ["QUICK_DATA", "TrainConfig", "DataError", "dataset", "train", "compile_model", "loss_weights",
-           "reestimate_bn", "versions", "SHIPPED", "ShippedSweep", "choose_lr", "load_results", "run_id",
-           "run_sweep", "toggle_grid", "summarize", "learning_curves"]
+           "reestimate_bn", "versions", "SHIPPED", "ShippedSweep", "choose_lr", "load_results", "parse_results",
+           "run_id", "run_sweep", "toggle_grid", "summarize", "learning_curves"]

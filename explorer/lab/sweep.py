@@ -119,7 +119,12 @@ def load_results(path) -> list[dict]:
     p = Path(path)
     if not p.exists():
         return []
-    text = p.read_text(encoding="utf-8")
+    return parse_results(p.read_text(encoding="utf-8"), name=str(p))
+
+
+def parse_results(text: str, name: str = "results") -> list[dict]:
+    """The records of a results file's text (an uploaded file, read in memory): as `load_results`,
+    `name` saying where a malformed line comes from."""
     lines = text.split("\n")
     out = []
     for i, line in enumerate(lines):
@@ -129,7 +134,7 @@ def load_results(path) -> list[dict]:
             rec = json.loads(line)
         except json.JSONDecodeError:
             if i < len(lines) - 1:  # a complete line that does not parse
-                warnings.warn(f"{p}: line {i + 1} is not valid JSON; skipped", stacklevel=2)
+                warnings.warn(f"{name}: line {i + 1} is not valid JSON; skipped", stacklevel=2)
             continue
         if isinstance(rec, dict) and "id" in rec:
             out.append(rec)

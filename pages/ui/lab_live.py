@@ -21,9 +21,11 @@ LIVE_SIZES = (48, 72, 96, 128, 160)
 
 
 def live_path() -> Path:
+    """This session's live results file. Its folder lives as long as the session: the
+    TemporaryDirectory kept in the session state deletes it when the session ends (or the server stops)."""
     if "lab_live_dir" not in st.session_state:
-        st.session_state["lab_live_dir"] = tempfile.mkdtemp(prefix="ablation_live_")
-    return Path(st.session_state["lab_live_dir"]) / "live.jsonl"
+        st.session_state["lab_live_dir"] = tempfile.TemporaryDirectory(prefix="ablation_live_")
+    return Path(st.session_state["lab_live_dir"].name) / "live.jsonl"
 
 
 def _trainable_size(variant: str) -> tuple[int | None, str]:
