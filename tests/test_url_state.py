@@ -121,6 +121,24 @@ def test_a_url_without_page_keys_opens_the_defaults_not_the_last_view():
     assert fresh.radio(key="cost_metric").value == "params" and fresh.selectbox(key="color_by").value == "reduce_1x1"
 
 
+def test_a_number_out_of_the_sidebars_range_in_a_link_is_ignored_with_a_warning():
+    """Streamlit puts a number widget whose value is out of range at its minimum without a word: a
+    link's input_size=20000 became 8 (and 'input_size=8 is too small' was the only message)."""
+    at = make_app("architecture", variant="googlenet", input_size=20000, classes=0, width="2.5x")
+    assert at.sidebar.number_input(key="opt_input_size").value == 224
+    assert at.sidebar.number_input(key="opt_classes").value == 1000
+    assert not at.error
+    assert [w.value for w in at.warning] == [  # in the sidebar's order
+        "Link: width='2.5x' ignored: width needs a number. Received: width='2.5x'",
+        "Link: input_size='20000' is outside 8-1024: ignored.",
+        "Link: classes='0' is outside 1-100000: ignored."]
+    assert {"input_size", "classes", "width"}.isdisjoint(at.query_params)
+    at = make_app("architecture", variant="googlenet", input_size="300.5", classes=100_000)
+    assert at.sidebar.number_input(key="opt_classes").value == 100_000
+    assert [w.value for w in at.warning] == [
+        "Link: input_size='300.5' ignored: input_size needs a whole number. Received: input_size='300.5'"]
+
+
 def test_an_upload_and_a_sample_never_disagree_about_the_photo():
     at = make_app("activations", variant="googlenet", sample="coffee")
     assert "sample: Coffee cup" in texts(at)

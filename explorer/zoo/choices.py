@@ -76,6 +76,10 @@ CHOICE_LABELS: dict[str, str] = {
     "classes": "classes", "table": "table",
 }
 
+# The ranges the app's number inputs offer (a link's value outside them is ignored with a warning:
+# Streamlit would put the widget at its minimum without a word). The library itself takes any size.
+NUMBER_RANGES: dict[str, tuple[int, int]] = {"input_size": (8, 1024), "classes": (1, 100_000)}
+
 BOOL_CHOICES = ("reduce_1x1", "batch_norm", "bn_scale", "factorize_5x5", "factorize_nxn", "lrn",
                 "aux_heads", "residual")
 # The on/off design choices the cost pages sweep (every combination of those that apply).
@@ -131,7 +135,8 @@ def parse_choice(name: str, text) -> object:
         if isinstance(default, float):
             return float(text)
     except ValueError:
-        raise ValueError(f"{name} needs a number. Received: {name}={text!r}") from None
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ValueError(f"{name} needs {kind}. Received: {name}={text!r}") from None
     return text.strip()
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 import explorer
 from explorer.inference.weights import cached, no_weights_why, weight_sources
-from explorer.zoo.choices import BOOL_CHOICES, CHOICE_HELP, CHOICE_LABELS, FACTORIZE_MID
+from explorer.zoo.choices import BOOL_CHOICES, CHOICE_HELP, CHOICE_LABELS, FACTORIZE_MID, NUMBER_RANGES
 from pages.ui import i18n, lectures, models, session, state
 from pages.ui.i18n import N_, _
 
@@ -74,8 +74,8 @@ WIDGETS = {
     "conv_bias": _radio(["auto", "on", "off"], lambda b: _(BIAS_LABELS[b])),
     "residual_scale": _residual_scale,
     "width": _width,
-    "input_size": _number(8, 1024),
-    "classes": _number(1, 100_000),
+    "input_size": _number(*NUMBER_RANGES["input_size"]),
+    "classes": _number(*NUMBER_RANGES["classes"]),
     "table": _table,
 }
 

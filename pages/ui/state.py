@@ -21,7 +21,7 @@ import streamlit as st
 
 import explorer
 from explorer.inference.weights import best_source, cached, weight_sources
-from explorer.zoo.choices import changed, format_choice, parse_choice
+from explorer.zoo.choices import NUMBER_RANGES, changed, format_choice, parse_choice
 from pages.ui import session
 from pages.ui.i18n import _
 from pages.ui.page_state import (PAGE_KEYS, UrlKey, forget, forget_when_changed, keep, kept,  # noqa: F401
@@ -72,9 +72,7 @@ def to_widget(name: str, value):
     return value
 
 
-def from_widget(name: str, value):
-    """The inverse of `to_widget` (the one parser of choice text); ValueError for bad text."""
-    return parse_choice(name, value)
+from_widget = parse_choice  # the inverse of `to_widget` (the one parser of choice text; ValueError for bad text)
 
 
 def weights_options(variant: str) -> list[str]:
@@ -172,9 +170,16 @@ def _apply_choices(qp: dict, variant: str, warnings: list) -> None:
             warnings.append(_("{name} does not apply to {variant}: ignored.").format(name=name, variant=variant))
             continue
         try:
-            set_choice(name, parse_choice(name, qp[name]))
+            value = parse_choice(name, qp[name])
         except (ValueError, KeyError) as e:
             warnings.append(_("{name}={value} ignored: {error}").format(name=name, value=repr(qp[name]), error=e))
+            continue
+        low, high = NUMBER_RANGES.get(name, (None, None))
+        if low is not None and not low <= value <= high:
+            warnings.append(_("{name}={value} is outside {low}-{high}: ignored.").format(
+                name=name, value=repr(qp[name]), low=low, high=high))
+            continue
+        set_choice(name, value)
 
 
 def _apply_page_keys(qp: dict, warnings: list) -> None:
