@@ -161,7 +161,7 @@ def _one_channel(acts, module: str, branch: str, channel: int, a: np.ndarray, ra
     o1, o2 = st.columns([1, 1], gap="large")
     ch_map = a[..., channel].astype(np.float32)
     with o1:
-        state.seed("overlay_alpha", 0.55)
+        state.seed("overlay_alpha", 0.55, valid=state.Between(0.0, 1.0))  # a link's 5 would break the slider
         alpha = st.slider(_("Overlay opacity"), 0.0, 1.0, step=0.05, key="overlay_alpha")
         state.remember("overlay_alpha")
         shown = overlay(acts.crop, ch_map, alpha)

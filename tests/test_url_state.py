@@ -139,6 +139,22 @@ def test_a_number_out_of_the_sidebars_range_in_a_link_is_ignored_with_a_warning(
         "Link: input_size='300.5' ignored: input_size needs a whole number. Received: input_size='300.5'"]
 
 
+def test_a_page_value_a_widget_cannot_take_is_said_once_and_the_default_shown():
+    """overlay_alpha=5 raised StreamlitValueAboveMaxError from the slider (the page showed 'Something
+    went wrong'); off= with a branch the network does not have was dropped without a word."""
+    at = make_app("activations", variant="googlenet", overlay_alpha=5)
+    assert_clean(at)
+    assert at.slider(key="overlay_alpha").value == 0.55 and at.query_params["overlay_alpha"] == "0.55"
+    assert [t.value for t in at.toast] == ["Link: overlay_alpha=5.0 is not available here; showing 0.55."]
+    at = make_app("explain", variant="googlenet", module="inception_4a", off="inception_4a.b2,inception_4a.b9,foo")
+    assert_clean(at)
+    assert [t.value for t in at.toast] == ["Link: off='inception_4a.b2,inception_4a.b9,foo': GoogLeNet (Inception-v1) "
+                                           "has no branch inception_4a.b9, foo; ignored."]
+    assert at.query_params["off"] == "inception_4a.b2" and at.toggle(key="off__inception_4a__b2").value
+    at.toggle(key="off__inception_4a__b3").set_value(True).run()
+    assert not at.toast and at.query_params["off"] == "inception_4a.b2,inception_4a.b3"  # said once
+
+
 def test_an_upload_and_a_sample_never_disagree_about_the_photo():
     at = make_app("activations", variant="googlenet", sample="coffee")
     assert "sample: Coffee cup" in texts(at)

@@ -38,6 +38,17 @@ PAGE_KEYS = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class Between:
+    """`valid` for `seed` where any number from `low` to `high` will do (a slider's range)."""
+
+    low: float
+    high: float
+
+    def __contains__(self, value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and self.low <= value <= self.high
+
+
 def keep() -> dict:
     return st.session_state.setdefault("_keep", {})
 

@@ -24,7 +24,7 @@ from explorer.inference.weights import best_source, cached, weight_sources
 from explorer.zoo.choices import NUMBER_RANGES, changed, format_choice, parse_choice
 from pages.ui import session
 from pages.ui.i18n import _
-from pages.ui.page_state import (PAGE_KEYS, UrlKey, forget, forget_when_changed, keep, kept,  # noqa: F401
+from pages.ui.page_state import (PAGE_KEYS, Between, UrlKey, forget, forget_when_changed, keep, kept,  # noqa: F401
                                  local_values, open_with, remember, seed, set_kept)
 
 DEFAULT_VARIANT = "inception_v3"

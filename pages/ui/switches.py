@@ -6,15 +6,23 @@ from __future__ import annotations
 
 import streamlit as st
 
+import explorer
 from pages.ui import state
+from pages.ui.i18n import _
 
 
 def off_set(entry) -> tuple:
     """The (module, branch) pairs switched off, from the state ("inception_4a.b2,..."), valid ones only."""
     text = st.session_state.get("off") or state.keep().get("off") or ""
     valid = {(m.name, b.key) for m in entry.info.net.modules if not m.sequential for b in m.branches}
-    pairs = [tuple(x.split(".", 1)) for x in str(text).split(",") if "." in x]
-    return tuple(sorted(p for p in pairs if p in valid))
+    names = [x.strip() for x in str(text).split(",") if x.strip()]
+    unknown = [x for x in names if tuple(x.split(".", 1)) not in valid]
+    if unknown and "off" in st.session_state.get("_from_url", ()):  # a link asked for them: say so, once
+        title = explorer.get_spec(entry.info.variant).title
+        st.toast(_("Link: off={value}: {variant} has no branch {unknown}; ignored.").format(
+            value=repr(str(text)), variant=title, unknown=", ".join(unknown)), icon=":material/link_off:")
+    st.session_state.get("_from_url", set()).discard("off")
+    return tuple(sorted(tuple(x.split(".", 1)) for x in names if x not in unknown))
 
 
 def set_off(pairs) -> None:
