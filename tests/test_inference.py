@@ -203,8 +203,26 @@ def _run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True,
                           timeout=300, cwd=cwd)
 
-@pytest.mark.slow
+def test_every_command_line_argument_says_what_it_is():
+    import argparse
 
+    from explorer.cli import build_parser
+    from explorer.cli.ablate import build_parser as ablate_parser
+
+    def missing(parser, path):
+        out = []
+        for action in parser._actions:  # argparse has no public walk over a parser's arguments
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    out += missing(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                out.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+        return out
+
+    assert missing(build_parser(), "explorer") + missing(ablate_parser(), "explorer ablate") == []
+
+
+@pytest.mark.slow
 def test_cli_summary_predict_activations(tmp_path):
     r = _run("summary", "googlenet", "--choice", "aux_heads", "true", "--json")
     assert r.returncode == 0, r.stderr

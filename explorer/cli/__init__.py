@@ -17,10 +17,14 @@ def _choices(pairs: list[list[str]]) -> dict:
     return {name: parse_choice(name, value) for name, value in (pairs or [])}
 
 
+IMAGE_HELP = "an image file (JPEG, PNG, WebP, BMP, GIF or TIFF)"
+
+
 def _add_model_args(p: argparse.ArgumentParser, default_variant: str) -> None:
     import explorer
 
-    p.add_argument("--variant", default=default_variant, choices=explorer.list_variants())
+    p.add_argument("--variant", default=default_variant, choices=explorer.list_variants(), metavar="VARIANT",
+                   help="one of %(choices)s (default: %(default)s)")
     p.add_argument("--choice", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="a design choice, e.g. --choice aux_heads true --choice width 0.5 (repeatable)")
 
@@ -126,36 +130,43 @@ def main(argv=None) -> int:
         from explorer.cli.ablate import main as ablate_main
 
         return ablate_main(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m explorer", description="Inception Explorer command line.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("predict", help="top-5 of the main and aux heads for an image")
-    p.add_argument("image")
-    _add_model_args(p, "inception_v3")
-    p.add_argument("--weights", default=None, help="imagenet (the best published source), keras, tf_slim, a "
-                   ".weights.h5/.h5/.keras file, a TF-slim tarball or checkpoint, or none (random)")
-    p.add_argument("--aux-heads", action="store_true", help="build the auxiliary heads too: their top-k beside the main head's")
-    p.add_argument("--top", type=int, default=5)
-    p.set_defaults(func=cmd_predict)
-    p = sub.add_parser("activations", help="PNG grid per module and branch plus a JSON summary")
-    p.add_argument("image")
-    _add_model_args(p, "googlenet")
-    p.add_argument("--weights", default=None)
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--channels", type=int, default=16, help="strongest channels per grid")
-    p.set_defaults(func=cmd_activations)
-    p = sub.add_parser("summary", help="module table with params and MACs (no Keras build)")
-    p.add_argument("variant")
-    p.add_argument("--choice", nargs=2, action="append", metavar=("NAME", "VALUE"))
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_summary)
-    from explorer.cli.weights import add_parser as add_weights
-
-    add_weights(sub)
-    sub.add_parser("ablate", help="train design-choice ablations (see: python -m explorer ablate --help)")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except ValueError as e:  # ImageError, WeightsError, bad choices: a message, not a traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser (`ablate` has its own: `explorer.cli.ablate`)."""
+    import explorer
+    from explorer.cli.weights import add_parser as add_weights
+
+    parser = argparse.ArgumentParser(prog="python -m explorer", description="Inception Explorer command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("predict", help="top-5 of the main and aux heads for an image")
+    p.add_argument("image", help=IMAGE_HELP)
+    _add_model_args(p, "inception_v3")
+    p.add_argument("--weights", default=None, help="imagenet (the best published source), keras, tf_slim, a "
+                   ".weights.h5/.h5/.keras file, a TF-slim tarball or checkpoint, or none (random)")
+    p.add_argument("--aux-heads", action="store_true", help="build the auxiliary heads too: their top-k beside the main head's")
+    p.add_argument("--top", type=int, default=5, help="classes listed per head (default: 5)")
+    p.set_defaults(func=cmd_predict)
+    p = sub.add_parser("activations", help="PNG grid per module and branch plus a JSON summary")
+    p.add_argument("image", help=IMAGE_HELP)
+    _add_model_args(p, "googlenet")
+    p.add_argument("--weights", default=None, help="as for predict (default: random)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--channels", type=int, default=16, help="strongest channels per grid")
+    p.set_defaults(func=cmd_activations)
+    p = sub.add_parser("summary", help="module table with params and MACs (no Keras build)")
+    p.add_argument("variant", help="one of " + ", ".join(explorer.list_variants()))
+    p.add_argument("--choice", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="a design choice, e.g. --choice reduce_1x1 false (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+    p.set_defaults(func=cmd_summary)
+    add_weights(sub)
+    sub.add_parser("ablate", help="train design-choice ablations (see: python -m explorer ablate --help)")
+    return parser
 

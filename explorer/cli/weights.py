@@ -64,7 +64,7 @@ def add_parser(sub) -> None:
     q = wsub.add_parser("list", help="every published source, its size and whether it is cached")
     q.set_defaults(func=cmd_list)
     q = wsub.add_parser("fetch", help="download into the Keras cache (warm it before a lecture)")
-    q.add_argument("variant", nargs="?")
+    q.add_argument("variant", nargs="?", help="only this variant's sources")
     q.add_argument("--all", action="store_true", help="every published source of every variant")
     q.add_argument("--source", choices=sorted({s.name for s in W.weight_sources()}), help="only this source")
     q.set_defaults(func=cmd_fetch)
@@ -73,5 +73,5 @@ def add_parser(sub) -> None:
                         description="Offline machines: download the file where there is internet "
                                     "(python -m explorer weights list shows the URLs), copy it over, "
                                     "then import it. Its SHA-256 is recorded and checked on every load.")
-    q.add_argument("file")
+    q.add_argument("file", help="the downloaded file: a TF-slim .tar.gz or a Keras .h5")
     q.set_defaults(func=cmd_import)
