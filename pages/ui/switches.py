@@ -22,7 +22,7 @@ def off_set(entry) -> tuple:
         st.toast(_("Link: off={value}: {variant} has no branch {unknown}; ignored.").format(
             value=repr(str(text)), variant=title, unknown=", ".join(unknown)), icon=":material/link_off:")
     st.session_state.get("_from_url", set()).discard("off")
-    return tuple(sorted(tuple(x.split(".", 1)) for x in names if x not in unknown))
+    return tuple(sorted({tuple(x.split(".", 1)) for x in names if x not in unknown}))
 
 
 def set_off(pairs) -> None:
