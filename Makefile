@@ -16,8 +16,16 @@ CUDA_STAMP := $(VENV)/.cuda-$(shell cksum requirements.txt | cut -d' ' -f1)
 
 .PHONY: run test bench install ray browser i18n clean
 
+# A new .venv takes 3.0 GB (TensorFlow most of it): say so before pip fails half-way with
+# "No space left on device".
+MIN_FREE_GB ?= 3.5
+
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found %s)" % sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -c 'import os, shutil, sys; d = os.path.dirname(os.path.abspath("$(VENV)")); \
+	  free, need = shutil.disk_usage(d).free / 1e9, float("$(MIN_FREE_GB)"); \
+	  sys.exit(0 if free >= need else "Not enough free disk for the set-up: $(VENV) needs about %.1f GB in %s, " \
+	           "and only %.1f GB are free. Free some space and run make again." % (need, d, free))'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

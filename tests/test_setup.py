@@ -1,5 +1,6 @@
 """`make run` picks TensorFlow's CUDA build where an NVIDIA driver is present, and only there
-(`make -n`: the commands make would run; nothing is installed)."""
+(`make -n`: the commands make would run; nothing is installed); a new .venv without the disk it
+needs is refused with a message before anything is installed."""
 import itertools
 import os
 import shutil
@@ -43,6 +44,22 @@ def test_make_run_installs_the_cuda_build_only_with_a_gpu(tmp_path):
     assert "and-cuda" not in cpu and "CUDA_VISIBLE_DEVICES= " in cpu
     tests = make_n(tmp_path, "test", gpu=True)  # the tests stay on the CPU build, as in CI
     assert "and-cuda" not in tests and "pytest" in tests
+
+
+def test_a_new_venv_without_enough_disk_is_refused_before_installing(tmp_path):
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    venv = tmp_path / ".venv"
+    out = subprocess.run([shutil.which("make"), "install", f"VENV={venv}", "MIN_FREE_GB=1e9"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and not venv.exists()  # refused before `python -m venv`
+    first = out.stderr.splitlines()[0]
+    assert first.startswith(f"Not enough free disk for the set-up: {venv} needs about 1000000000.0 GB in "
+                            f"{tmp_path}, and only ")
+    assert first.endswith(" GB are free. Free some space and run make again.")
+    ok = subprocess.run([shutil.which("make"), "-n", "install", f"VENV={venv}"], cwd=ROOT, capture_output=True,
+                        text=True, timeout=60)
+    assert ok.returncode == 0 and 'float("3.5")' in ok.stdout  # the default need: about 3.5 GB (README)
 
 
 @pytest.mark.xdist_group("setup")
