@@ -285,10 +285,8 @@ def extra_deviations(variant: str) -> tuple[str, ...]:
 
 
 def paper_vs_shipped(variant: str) -> tuple[str, ...]:
-    """Every note on how `variant`'s paper differs from what is shipped (the spec's deviations and
-    notes, then the notes above), each fact once, in the order the Architecture page lists them."""
-    from explorer.zoo.variants import get_spec
-
+    """Every note on how `variant`'s paper differs from what is shipped (the spec's deviations, the
+    notes above, then the spec's notes), each fact once, in the order the Architecture page lists them."""
     s = get_spec(variant)
     return tuple(s.deviations) + extra_deviations(variant) + tuple(s.notes)
 

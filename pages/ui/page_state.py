@@ -53,16 +53,25 @@ def keep() -> dict:
     return st.session_state.setdefault("_keep", {})
 
 
+def from_link(key: str) -> bool:
+    """Whether `key`'s value came from the link just opened. True once: a value that does not fit is
+    said on the page's first run, not again."""
+    linked = st.session_state.get("_from_url", set())
+    found = key in linked
+    linked.discard(key)
+    return found
+
+
 def seed(key: str, default, valid=None) -> None:
     """Before a page widget renders: make sure its key holds a valid value (its current value,
     else the one kept from an earlier visit or the URL, else `default`)."""
     value = st.session_state[key] if key in st.session_state else keep().get(key, default)
+    linked = from_link(key)
     if valid is not None and value not in valid:
-        if key in st.session_state.get("_from_url", ()):  # a link asked for it: say it is not there
+        if linked:  # a link asked for it: say it is not there
             st.toast(_("Link: {key}={value} is not available here; showing {default}.").format(
                 key=key, value=repr(value), default=default), icon=":material/link_off:")
         value = default
-    st.session_state.get("_from_url", set()).discard(key)
     st.session_state[key] = value
 
 

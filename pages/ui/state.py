@@ -25,7 +25,7 @@ from explorer.zoo.choices import NUMBER_RANGES, changed, format_choice, parse_ch
 from pages.ui import session
 from pages.ui.i18n import _
 from pages.ui.page_state import (PAGE_KEYS, Between, UrlKey, forget, forget_when_changed, keep, kept,  # noqa: F401
-                                 local_values, open_with, remember, seed, set_kept)
+                                 from_link, local_values, open_with, remember, seed, set_kept)
 
 DEFAULT_VARIANT = "inception_v3"
 # Design-choice widgets: the main toggles in the sidebar, the rest under "More choices".

@@ -17,11 +17,10 @@ def off_set(entry) -> tuple:
     valid = {(m.name, b.key) for m in entry.info.net.modules if not m.sequential for b in m.branches}
     names = [x.strip() for x in str(text).split(",") if x.strip()]
     unknown = [x for x in names if tuple(x.split(".", 1)) not in valid]
-    if unknown and "off" in st.session_state.get("_from_url", ()):  # a link asked for them: say so, once
+    if state.from_link("off") and unknown:  # a link asked for them: say so, once
         title = explorer.get_spec(entry.info.variant).title
         st.toast(_("Link: off={value}: {variant} has no branch {unknown}; ignored.").format(
             value=repr(str(text)), variant=title, unknown=", ".join(unknown)), icon=":material/link_off:")
-    st.session_state.get("_from_url", set()).discard("off")
     return tuple(sorted({tuple(x.split(".", 1)) for x in names if x not in unknown}))
 
 
