@@ -148,8 +148,7 @@ def test_a_page_value_a_widget_cannot_take_is_said_once_and_the_default_shown():
     assert [t.value for t in at.toast] == ["Link: overlay_alpha=5.0 is not available here; showing 0.55."]
     at = make_app("explain", variant="googlenet", module="inception_4a", off="inception_4a.b2,inception_4a.b9,foo")
     assert_clean(at)
-    assert [t.value for t in at.toast] == ["Link: off='inception_4a.b2,inception_4a.b9,foo': GoogLeNet (Inception-v1) "
-                                           "has no branch inception_4a.b9, foo; ignored."]
+    assert [t.value for t in at.toast] == ["Link: off names no branch inception_4a.b9, foo here; ignored."]
     assert at.query_params["off"] == "inception_4a.b2" and at.toggle(key="off__inception_4a__b2").value
     at.toggle(key="off__inception_4a__b3").set_value(True).run()
     assert not at.toast and at.query_params["off"] == "inception_4a.b2,inception_4a.b3"  # said once
