@@ -119,15 +119,27 @@ def test_where_the_summaries_are_computed_on_a_cpu_follows_the_measured_tables()
 
 
 @pytest.mark.parametrize("on_host", [True, False])
-def test_summaries_match_numpy_on_the_host_and_in_the_graph(on_host, monkeypatch):
+@pytest.mark.parametrize("variant, choices", [("bn_inception", SMALL["bn_inception"]),
+                                              ("inception_resnet_v1", SMALL["inception_resnet_v1"]),
+                                              ("googlenet", dict(input_size=64, width=0.1, top=12))])
+def test_summaries_match_numpy_on_the_host_and_in_the_graph(on_host, variant, choices, monkeypatch):
     """Both ways of computing the summaries (from the returned arrays on a CPU; in the compiled
     graph on a GPU, under JAX and for the variants of `SUMMARIES_IN_GRAPH_CPU`) give numpy's means,
-    fraction active and strongest channels."""
+    fraction active and strongest channels. Inception-ResNet-v1's linear up-projections have
+    negative values: the graph counts their positive units by comparison, not by sign. GoogLeNet at
+    width 0.1 (8 channels at the least) with the 12 strongest channels listed has branches narrower
+    than the list: theirs is cut to their width."""
     monkeypatch.setitem(probe_module.SUMMARIES_ON_HOST_CPU, BACKEND, on_host)
     monkeypatch.setitem(probe_module.SUMMARIES_IN_GRAPH_CPU, BACKEND, ())
-    model = random_model("bn_inception", **SMALL["bn_inception"])
+    choices = dict(choices)
+    top = choices.pop("top", 8)
+    monkeypatch.setattr(probe_module, "TOP_CHANNELS", top)
+    model = random_model(variant, **choices)
     probe = Probe(model, fold=True)
     assert probe.summaries_on_host is on_host
+    assert bool(min(probe.channels) < top) is (variant == "googlenet")
+    ups = [e.branch == "up" for e in probe.entries]
+    assert probe._nonnegative.count(False) == ups.count(True) == (20 if variant == "inception_resnet_v1" else 0)
     x = batch(model, n=2)
     r = probe.summarize(x)
     assert r.channel_means.shape == (2, int(probe.channels.sum()))
@@ -139,7 +151,7 @@ def test_summaries_match_numpy_on_the_host_and_in_the_graph(on_host, monkeypatch
             assert (s.height, s.width, s.channels) == a.shape
             assert s.mean == pytest.approx(a.mean(), rel=1e-4, abs=1e-6)
             assert s.active_fraction == pytest.approx((a > 0).mean(), abs=1e-6)
-            assert len(s.top_channels) == min(8, a.shape[-1])
+            assert len(s.top_channels) == min(top, a.shape[-1])
             assert np.allclose(s.top_means, per_channel[list(s.top_channels)], rtol=1e-4, atol=1e-6)
             # the strongest channels, in order: nothing outside them is stronger
             assert list(s.top_means) == sorted(s.top_means, reverse=True)

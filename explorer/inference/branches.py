@@ -100,3 +100,35 @@ def sources(network, tensors: list, groups: list[list[int]]) -> tuple[list, list
                 slices[i] = (len(sources), 0, int(tensors[i].shape[-1]), True)
                 sources.append(tensors[i])
     return sources, slices
+
+
+def nonnegative(network, tensors: list) -> list[bool]:
+    """Per tensor of `network`: whether the graph makes it >= 0 everywhere (a ReLU's output, or a
+    pooling, concatenation, dropout or local response normalisation of such outputs). For those the
+    fraction of positive units is the mean of sign(x): one elementwise pass, not a comparison and a
+    conversion (GoogLeNet's `branch_activations` / `predict_on_batch` 1.17 -> 1.14 with its summaries
+    in the graph, interleaved, 2 cores). Anything else (a linear up-projection, a residual sum) is
+    False, and is counted by comparison."""
+    import keras
+
+    from explorer.nn.layers import LocalResponseNorm
+
+    relu = keras.activations.get("relu")
+    keeps_sign = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D, keras.layers.Concatenate,
+                  keras.layers.Dropout, LocalResponseNorm)
+    producer = {id(layer.output): layer for layer in network.layers}
+    known: dict = {}
+
+    def check(t) -> bool:
+        if id(t) not in known:
+            layer = producer.get(id(t))
+            if isinstance(layer, keras.layers.ReLU) or getattr(layer, "activation", None) is relu:
+                known[id(t)] = True
+            elif isinstance(layer, keeps_sign):
+                inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+                known[id(t)] = all(check(i) for i in inputs)
+            else:
+                known[id(t)] = False
+        return known[id(t)]
+
+    return [check(t) for t in tensors]
