@@ -118,6 +118,29 @@ def test_where_the_summaries_are_computed_on_a_cpu_follows_the_measured_tables()
             assert (probe._summaries is probe._maps) is on_host  # on the host: one call serves both
 
 
+def test_only_maps_that_the_graph_makes_nonnegative_are_counted_by_sign():
+    """`branches.nonnegative`: a ReLU's output and poolings, concatenations and local response
+    normalisations of such outputs are >= 0; a linear map, a leaky ReLU, a concatenation with one
+    linear input and a sum are not claimed (their positive units are counted by comparison)."""
+    from explorer.inference.branches import nonnegative
+    from explorer.nn.layers import LocalResponseNorm
+
+    layers = keras.layers
+    x = keras.Input((8, 8, 3))
+    relu_conv = layers.Conv2D(4, 1, activation="relu")(x)
+    linear = layers.Conv2D(4, 1)(x)
+    relu_layer, leaky = layers.ReLU()(linear), layers.ReLU(negative_slope=0.1)(linear)
+    activation = layers.Activation("relu")(linear)
+    pooled = layers.AveragePooling2D(2)(layers.MaxPooling2D(3, 1, padding="same")(relu_conv))
+    lrn = LocalResponseNorm(radius=2)(relu_layer)
+    both = layers.Concatenate()([relu_conv, activation, lrn])
+    mixed = layers.Concatenate()([relu_conv, linear])
+    added = layers.Add()([relu_conv, relu_layer])
+    tensors = [x, relu_conv, linear, relu_layer, leaky, activation, pooled, lrn, both, mixed, added]
+    net = keras.Model(x, tensors)
+    assert nonnegative(net, tensors) == [False, True, False, True, False, True, True, True, True, False, False]
+
+
 @pytest.mark.parametrize("on_host", [True, False])
 @pytest.mark.parametrize("variant, choices", [("bn_inception", SMALL["bn_inception"]),
                                               ("inception_resnet_v1", SMALL["inception_resnet_v1"]),

@@ -106,9 +106,10 @@ def nonnegative(network, tensors: list) -> list[bool]:
     """Per tensor of `network`: whether the graph makes it >= 0 everywhere (a ReLU's output, or a
     pooling, concatenation, dropout or local response normalisation of such outputs). For those the
     fraction of positive units is the mean of sign(x): one elementwise pass, not a comparison and a
-    conversion (GoogLeNet's `branch_activations` / `predict_on_batch` 1.17 -> 1.14 with its summaries
-    in the graph, interleaved, 2 cores). Anything else (a linear up-projection, a residual sum) is
-    False, and is counted by comparison."""
+    conversion (GoogLeNet's `branch_activations` / `predict_on_batch` with its summaries in the
+    graph, comparison against sign, interleaved, 2 cores: 1.184/1.173, 1.180/1.170, 1.196/1.185).
+    Anything else (a linear up-projection, a residual sum, a leaky ReLU) is False, and is counted by
+    comparison."""
     import keras
 
     from explorer.nn.layers import LocalResponseNorm
@@ -122,7 +123,8 @@ def nonnegative(network, tensors: list) -> list[bool]:
     def check(t) -> bool:
         if id(t) not in known:
             layer = producer.get(id(t))
-            if isinstance(layer, keras.layers.ReLU) or getattr(layer, "activation", None) is relu:
+            if (isinstance(layer, keras.layers.ReLU) and not layer.negative_slope) \
+                    or getattr(layer, "activation", None) is relu:
                 known[id(t)] = True
             elif isinstance(layer, keeps_sign):
                 inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
