@@ -25,6 +25,18 @@ FIRST_TILES = 12  # on the first screen (three rows: they fit above the fold of 
 TOP5_WIDTHS = {"p": 60, "class": 170}
 MEASURES = {"share": N_("share of the module's activation"), "mean": N_("mean activation"),
             "active_fraction": N_("fraction active")}
+# what the chart's measure is, and (random weights) what it mostly shows instead of the photo
+MEASURE_NOTES = {
+    "share": (N_("Share = channels × mean activation of the branch, over the module's total. For this one image: "
+                 "compare photos to see the balance move."),
+              N_("With random weights this mostly reflects channel counts and kernel sizes.")),
+    "mean": (N_("Mean = the branch's average activation over all its channels and positions. For this one image: "
+                "compare photos to see which branches respond more."),
+             N_("With random weights this mostly reflects how the weights were initialised, not the photo.")),
+    "active_fraction": (N_("Fraction active = the share of the branch's units (channels × positions) above 0: how "
+                           "sparse its response is. For this one image: compare photos to see it change."),
+                        N_("With random weights about half of the units are above 0, whatever the photo.")),
+}
 
 
 def _switch_button(col, view: state.View) -> None:
@@ -188,9 +200,8 @@ def _responses(acts, v: str, pretrained: bool) -> None:
     rows = response_rows(acts.summary, acts.maps)
     if rows:
         common.plot(response_figure(rows, metric, tr=_), f"{v}_branch_response", key="response_chart")
-        st.caption(_("Share = channels × mean activation of the branch, over the module's total. For this "
-                     "one image: compare photos to see the balance move.") + ("" if pretrained else " " + _(
-                         "With random weights this mostly reflects channel counts and kernel sizes.")))
+        what, untrained = MEASURE_NOTES[metric]
+        st.caption(_(what) + ("" if pretrained else " " + _(untrained)))
 
 
 @common.page(url_keys=("sample", "resize", "module", "branch", "channel", "overlay_alpha", "response_metric"))

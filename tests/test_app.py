@@ -250,6 +250,15 @@ def test_upload_renders_feature_maps_and_every_head():
     assert at.query_params["module"] == "inception_4b" and at.query_params["branch"] == "b3"
     assert get_probe(entry.model).forward_passes == passes, "picking a module/branch/channel reran the network"
     assert store.builds == builds, "picking a module/branch/channel rebuilt the model"
+    # the response chart's caption says what its measure is (and what random weights make of it)
+    for measure, what, untrained in (("mean", "Mean = the branch's average activation", "how the weights were"),
+                                     ("active_fraction", "Fraction active = the share of the branch's units",
+                                      "about half of the units are above 0"),
+                                     ("share", "Share = channels × mean activation", "channel counts")):
+        at.radio(key="response_metric").set_value(measure).run()
+        notes = [c.value for c in at.caption if c.value.startswith(("Share =", "Mean =", "Fraction active ="))]
+        assert len(notes) == 1 and notes[0].startswith(what) and untrained in notes[0], (measure, notes)
+    assert get_probe(entry.model).forward_passes == passes, "changing the chart's measure reran the network"
 
 
 def test_gpu_out_of_memory_shows_a_message_and_runs_on_the_cpu(monkeypatch):
