@@ -24,6 +24,19 @@ SOURCES = {"shipped": N_("Shipped sweep (assets/ablation/googlenet_shapes.jsonl)
 X_AXES = {"params": N_("accuracy vs parameters"), "macs": N_("accuracy vs MACs")}
 CURVE_METRICS = {"heldout_accuracy": N_("held-out accuracy"), "train_loss": N_("training loss"),
                  "train_accuracy": N_("training accuracy")}
+# what each curve is (only the held-out accuracy has the baseline's dashed line)
+CURVE_NOTES = {
+    "heldout_accuracy": N_("Where a held-out curve crosses the dashed line is that configuration's steps to the "
+                           "baseline's accuracy (the table's column): the batch-norm paper's claim is about that."),
+    "train_loss": N_("Training loss: the main head's, averaged over each epoch's batches in training mode (dropout "
+                     "on; batch norm, where the network has it, on each batch's statistics), so it is not measured "
+                     "like the held-out curve. "
+                     "Steps to the baseline's accuracy (the table's column) are read on the held-out accuracy."),
+    "train_accuracy": N_("Training accuracy: the main head's, averaged over each epoch's batches in training mode "
+                         "(dropout on; batch norm, where the network has it, on each batch's statistics), so it is "
+                         "not measured like the held-out curve. Steps to the baseline's accuracy (the table's column) are read on the "
+                         "held-out accuracy."),
+}
 
 
 # --------------------------------------------------------------------------- results
@@ -138,9 +151,7 @@ def _curves(records: list[dict], rows: list[dict]) -> None:
                       format_func=lambda m: _(CURVE_METRICS[m]))
     state.remember("lab_curve_metric")
     common.plot(learning_curves_figure(rows, curves, metric, tr=_), f"ablation_curves_{metric}", key="lab_curves_chart")
-    st.caption(_("Thin lines: each seed; thick: their mean, measured after every epoch. Where a held-out curve "
-                 "crosses the dashed line is that configuration's steps to the baseline's accuracy (the table's "
-                 "column): the batch-norm paper's claim is about that."))
+    st.caption(_("Thin lines: each seed; thick: their mean, measured after every epoch.") + " " + _(CURVE_NOTES[metric]))
     if any(r.get("lr_search") for r in rows):
         st.subheader(_("The learning rate each configuration got"))
         common.plot(lr_search_figure(rows, tr=_), "ablation_lr_search", key="lab_lr_chart")

@@ -91,8 +91,14 @@ def test_page_renders_the_shipped_results():
     assert any(lab.SHIPPED.command in c.value for c in at.code)  # how to reproduce
     spec = json.loads(charts[1].proto.spec)  # learning curves: every configuration, a dashed baseline line
     assert {"baseline", "batch_norm=True"} <= {t.get("name") for t in spec["data"]}
+    curve_note = [c.value for c in at.caption if c.value.startswith("Thin lines: each seed")]
+    assert len(curve_note) == 1 and "crosses the dashed line" in curve_note[0]
     at.radio(key="lab_curve_metric").set_value("train_loss").run()
     _no_errors(at)
+    # the training curves have no dashed line: the caption says what they are instead
+    curve_note = [c.value for c in at.caption if c.value.startswith("Thin lines: each seed")]
+    assert len(curve_note) == 1 and "Training loss: the main head's" in curve_note[0], curve_note
+    assert "dashed" not in curve_note[0] and "training mode" in curve_note[0]
     at.radio(key="lab_x").set_value("macs").run()
     assert "MACs" in json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["xaxis"]["title"]["text"]
     assert at.query_params["lab_x"] == "macs" and at.query_params["lab_curve_metric"] == "train_loss"
