@@ -149,7 +149,7 @@ def _knockout(entry, img, head: str, cls: int) -> None:
                           st.session_state["ko_kind"], "" if entry.pretrained else _("random weights"), tr=_)
     common.plot(fig, "branch_knockout", key="ko_heatmap")
     st.caption(_("{n} branches, {passes} forward passes of one gated model (no rebuild). Intact: p({c}) = {p:.3%} "
-                 "({h}). Red: the class loses probability without the branch; blue: it gains.").format(
+                 "({h}). Red: the class loses probability when the branch is knocked out; blue: it gains.").format(
         n=len(ko.rows), passes=ko.forward_passes, c=ko.class_name, p=ko.p_intact, h=head))
 
 
