@@ -23,6 +23,7 @@ FIRST_TILES = 12  # on the first screen (three rows: they fit above the fold of 
 # the top-5 column of the first screen at 1280x720 (243 px), so a long class name (ImageNet's run to
 # 61 characters) is cut in its cell instead of pushing the probabilities out of sight.
 TOP5_WIDTHS = {"p": 60, "class": 170}
+OPACITY = state.Between(0.0, 1.0)  # the overlay slider's range, and what a link may set it to
 MEASURES = {"share": N_("share of the module's activation"), "mean": N_("mean activation"),
             "active_fraction": N_("fraction active")}
 # what the chart's measure is, and (random weights) what it mostly shows instead of the photo
@@ -173,8 +174,8 @@ def _one_channel(acts, module: str, branch: str, channel: int, a: np.ndarray, ra
     o1, o2 = st.columns([1, 1], gap="large")
     ch_map = a[..., channel].astype(np.float32)
     with o1:
-        state.seed("overlay_alpha", 0.55, valid=state.Between(0.0, 1.0))  # a link's 5 would break the slider
-        alpha = st.slider(_("Overlay opacity"), 0.0, 1.0, step=0.05, key="overlay_alpha")
+        state.seed("overlay_alpha", 0.55, valid=OPACITY)  # a link's 5 would break the slider
+        alpha = st.slider(_("Overlay opacity"), OPACITY.low, OPACITY.high, step=0.05, key="overlay_alpha")
         state.remember("overlay_alpha")
         shown = overlay(acts.crop, ch_map, alpha)
         st.image(shown, width="stretch", caption=_(

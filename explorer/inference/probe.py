@@ -239,13 +239,13 @@ class Probe:
         means = np.asarray(result.channel_means[image], dtype=np.float32)
         branch_mean = (np.add.reduceat(means, self.starts) / self.channels).tolist()
         top = np.asarray(result.top[image], dtype=np.int64)  # (branches, k); past a branch's width: padding
-        top_means = means[np.minimum(self.starts[:, None] + top, means.size - 1)]
+        of_top = means[np.minimum(self.starts[:, None] + top, means.size - 1)]
         valid = top < self.channels[:, None]
         if valid.all():  # every branch at least k channels wide (as built): no padding to drop
-            tops, top_means = map(tuple, top.tolist()), map(tuple, top_means.tolist())
+            tops, top_means = map(tuple, top.tolist()), map(tuple, of_top.tolist())
         else:
             tops = [tuple(t[v].tolist()) for t, v in zip(top, valid)]
-            top_means = [tuple(m[v].tolist()) for m, v in zip(top_means, valid)]
+            top_means = [tuple(m[v].tolist()) for m, v in zip(of_top, valid)]
         active, channels = np.asarray(result.active[image]).tolist(), self.channels.tolist()
         out = []
         for e, a, c, m, f, t, tm in zip(self.entries, result.maps, channels, branch_mean, active, tops, top_means):
