@@ -132,6 +132,15 @@ class Probe:
         sources, self._slices = branches.sources(self.network, tensors, groups)
         self._nonnegative = branches.nonnegative(self.network, sources)  # counted as mean(sign(x))
         self._by_source = [[i for i, sl in enumerate(self._slices) if sl[0] == n] for n in range(len(sources))]
+        # a source that is one entry's whole map (a stem layer, an up-projection) needs only its
+        # fraction of positive units, not one per channel: in the graph one full reduction, cheaper
+        # than one over H and W (mean of sign, 112x112x64, TensorFlow, 2 cores: 0.39 -> 0.19 ms;
+        # GoogLeNet's branch_activations / predict_on_batch, old/new, CPU seconds, interleaved:
+        # 1.165/1.151, 1.157/1.159, 1.173/1.165)
+        self._whole = [len(e) == 1 and self._slices[e[0]][3] for e in self._by_source]
+        widths = [1 if self._whole[sl[0]] else int(c) for sl, c in zip(self._slices, self.channels)]
+        self._positive_starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
+        self._positive_widths = np.array(widths, np.float64)
         self.probe = keras.Model(self.network.input, sources + list(self.network.outputs),
                                  name=f"{model.name}__probe")
         widest = int(self.channels.max())
@@ -193,8 +202,12 @@ class Probe:
 
         sources = [ops.cast(t, "float32") for t in outs[:len(self.probe.outputs) - len(self.head_names)]]
         means = ops.concatenate([ops.mean(t, axis=(1, 2)) for t in sources], axis=1)
-        positive = ops.concatenate([ops.mean(ops.sign(t) if nonneg else ops.cast(ops.greater(t, 0), "float32"),
-                                             axis=(1, 2)) for t, nonneg in zip(sources, self._nonnegative)], axis=1)
+        positive = []
+        for t, nonneg, whole in zip(sources, self._nonnegative, self._whole):
+            units = ops.sign(t) if nonneg else ops.cast(ops.greater(t, 0), "float32")
+            positive.append(ops.mean(ops.reshape(units, (-1, int(np.prod(t.shape[1:])))), axis=1, keepdims=True)
+                            if whole else ops.mean(units, axis=(1, 2)))
+        positive = ops.concatenate(positive, axis=1)
         _, top = ops.top_k(self._padded(means, ops), k=min(TOP_CHANNELS, int(self.channels.max())))
         return [means, top, positive]
 
@@ -231,7 +244,7 @@ class Probe:
             means, top, active = self._host_summaries(sources, maps)
         else:
             means, top, positive = outs[-3:]
-            active = np.add.reduceat(np.asarray(positive, np.float64), self.starts, axis=1) / self.channels
+            active = np.add.reduceat(np.asarray(positive, np.float64), self._positive_starts, axis=1) / self._positive_widths
         return ProbeResult(maps, heads, means, top, active)
 
     def branch_summaries(self, result: ProbeResult, image: int = 0) -> list["BranchSummary"]:
