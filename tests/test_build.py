@@ -108,15 +108,16 @@ def test_residual_scale_is_applied():
     assert not any(layer.name.endswith("__residual__add") for layer in off.layers)
 
 
-@pytest.mark.parametrize("beta", [0.75, 0.5, 1.0, 0.6])
-def test_lrn_layer_normalises_across_channels(beta):
+@pytest.mark.parametrize("beta,channels", [(0.75, 8), (0.5, 8), (1.0, 8), (0.6, 8), (0.75, 3)])
+def test_lrn_layer_normalises_across_channels(beta, channels):
     """Every beta (0.75, 0.5 and 1 take square roots instead of a power): x / (bias + alpha * the
-    sum of squares of the 5 nearest channels) ** beta, as tf.nn.lrn defines it."""
+    sum of squares of the 5 nearest channels) ** beta, as tf.nn.lrn defines it; also with fewer
+    channels than the window (the window sum is a product with a band matrix)."""
     from explorer.nn.layers import LocalResponseNorm
-    x = np.random.RandomState(0).normal(size=(1, 3, 2, 8)).astype("float32") * 3
+    x = np.random.RandomState(0).normal(size=(2, 3, 2, channels)).astype("float32") * 3
     y = np.asarray(LocalResponseNorm(radius=2, bias=1.0, alpha=1e-1, beta=beta)(x))
     sq = np.pad(x.astype(np.float64) ** 2, [(0, 0), (0, 0), (0, 0), (2, 2)])
-    ref = x / (1.0 + 0.1 * sum(sq[..., i:i + 8] for i in range(5))) ** beta
+    ref = x / (1.0 + 0.1 * sum(sq[..., i:i + channels] for i in range(5))) ** beta
     np.testing.assert_allclose(y, ref, rtol=2e-6)
 
 
