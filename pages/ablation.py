@@ -14,7 +14,7 @@ from explorer.lab import findings, report
 from explorer.lab.summary import lr_text, steps_text
 from explorer.zoo.choices import CHOICE_LABELS
 from explorer.zoo.published import LABELS, PUBLISHED, V3_TABLE3, V3_TABLE3_SOURCE
-from pages.ui import common, lab_live, router, state
+from pages.ui import common, lab_live, router, state, uploads
 from pages.ui.i18n import N_, _
 
 SHIPPED = lab.SHIPPED
@@ -41,8 +41,8 @@ CURVE_NOTES = {
 
 # --------------------------------------------------------------------------- results
 def _uploaded_records() -> tuple[list[dict], str]:
-    up = st.file_uploader(_("JSON-lines results file (written by `python -m explorer ablate`)"),
-                          type=["jsonl", "json", "txt"], key="lab_upload")
+    up = uploads.file_uploader(_("JSON-lines results file (written by `python -m explorer ablate`)"),
+                               type=["jsonl", "json", "txt"], key="lab_upload")
     if up is None:
         st.info(_("Upload a results file written by `python -m explorer ablate ... --out FILE`."))
         return [], ""

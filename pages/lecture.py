@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import lecture as lec
-from pages.ui import common, lectures, router, session, state
+from pages.ui import common, lectures, router, session, state, uploads
 from pages.ui.i18n import N_, _
 
 EDIT_COLUMNS = {"url": N_("view (URL)"), "title_en": N_("title (English)"), "title_zh": N_("title (中文)"),
@@ -31,8 +31,9 @@ def _read_upload() -> None:
 
 
 def _uploader() -> None:
-    st.file_uploader(_("…or open a lecture file (.toml)"), type=["toml"], key="lecture_upload", on_change=_read_upload,
-                     help=_("A file downloaded from this page, or written by hand (see the README)."))
+    uploads.file_uploader(_("…or open a lecture file (.toml)"), type=["toml"], key="lecture_upload",
+                          on_change=_read_upload,
+                          help=_("A file downloaded from this page, or written by hand (see the README)."))
     if st.session_state.get("_upload_error"):
         st.error(_("This file is not a lecture: {error}").format(error=st.session_state["_upload_error"]))
 

@@ -194,7 +194,7 @@ def test_a_phone_gets_the_sidebar_folded_and_readable_charts(server):
 
 def test_chinese_and_lecture_mode_screenshots_and_the_arrow_keys(server):
     """The README's screenshots (copied from artifacts/screenshots/ to docs/screenshots/ after a
-    look), and a lecture given with the keyboard."""
+    look), Streamlit's uploader text in Chinese, and a lecture given with the keyboard."""
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -208,6 +208,13 @@ def test_chinese_and_lecture_mode_screenshots_and_the_arrow_keys(server):
             page.screenshot(path=str(SHOTS / "chinese_design_costs.png"))
 
             _open(page, f"{server}/lecture?lang=zh&talk=inception_survey")
+            # Streamlit's own uploader text, drawn translated over it (pages/ui/uploads.py)
+            upload = ".st-key-lecture_upload [data-testid='stFileUploaderDropzone']"
+            limit = page.locator(f"{upload} [data-testid='stFileUploaderDropzoneInstructions'] span").first
+            assert limit.evaluate("e => getComputedStyle(e, '::after').content") == '"每个文件最大 20 MB • TOML"'
+            assert limit.evaluate("e => getComputedStyle(e).fontSize") == "0px"  # "20MB per file • TOML" hidden
+            button = page.locator(f"{upload} button p").first
+            assert button.evaluate("e => getComputedStyle(e, '::after').content") == '"上传"'
             page.locator(".st-key-lecture_start button").first.click()
             page.get_by_text("1 / 14").first.wait_for(timeout=180_000)
             _settle(page)

@@ -128,6 +128,22 @@ def test_lang_in_the_url_switches_the_whole_page_and_stays_in_the_url():
     assert at.sidebar.radio(key="lang").value == "zh"
 
 
+def test_streamlits_own_uploader_text_is_drawn_translated_on_that_uploader_only():
+    """Streamlit writes "Upload" and "20MB per file • TOML" itself: the CSS scoped to one uploader
+    hides them and draws the translation, the accepted types listed as Streamlit lists them."""
+    from pages.ui import uploads
+
+    assert uploads.types_text(["jsonl", ".json", "txt"]) == "JSONL, JSON, TXT"
+    css = uploads.uploader_css("lab_upload", "上传", "每个文件最大 20 MB", ["jsonl", "json", "txt"])
+    assert 'content: "上传"' in css and 'content: "每个文件最大 20 MB • JSONL, JSON, TXT"' in css
+    rules = [line for line in css.splitlines() if "{" in line or line.startswith(".")]
+    assert rules and all(line.startswith(".st-key-lab_upload ") for line in rules)  # this uploader only
+    assert 'content: "每个文件最大 20 MB"' in uploads.uploader_css("upload", "上传", "每个文件最大 20 MB")
+    assert uploads.css_string('a "b"\\c\n<style>') == '"a \\"b\\"\\\\c \\3c style>"'
+    assert i18n.translate("{size} MB per file", "zh").format(size=20) == "每个文件最大 20 MB"
+    assert i18n.translate("Upload", "zh") == "上传"
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("app")
 def test_switching_the_language_keeps_every_choice():

@@ -10,7 +10,7 @@ from typing import Optional
 
 import streamlit as st
 
-from pages.ui import models, state
+from pages.ui import models, state, uploads
 from pages.ui.i18n import N_, _
 
 RESIZE = {"crop": N_("centre crop"), "stretch": N_("stretch"), "central": N_("central 87.5% (TF-slim)")}
@@ -57,9 +57,9 @@ def pickers(columns, fit: str = "crop") -> None:
                              "the whole photo to a square; central: the central 87.5% of each side, resized (how "
                              "TF-slim evaluated its checkpoints, the default with TF-slim weights)"))
     state.remember("resize")
-    upload_col.file_uploader(_("Your own photo"), key="upload", on_change=_upload_changed,
-                             help=_("JPEG, PNG, WebP, BMP, GIF or TIFF, up to 20 MB. It stays in your browser "
-                                    "session only (and in use on the other photo pages until you remove it)."))
+    uploads.file_uploader(_("Your own photo"), key="upload", where=upload_col, on_change=_upload_changed,
+                          help=_("JPEG, PNG, WebP, BMP, GIF or TIFF, up to 20 MB. It stays in your browser "
+                                 "session only (and in use on the other photo pages until you remove it)."))
 
 
 def image():
