@@ -195,9 +195,10 @@ class Probe:
         return xp.take(xp.concatenate([means, fill], axis=1), self._rank_index, axis=1)
 
     def _summary_graph(self, outs: list) -> list:
-        """In the compiled call (GPU, JAX): every channel's mean and fraction of positive units (one
-        vector each; for a map that is >= 0 by construction, the mean of its sign: one pass), and the
-        indices of each branch's strongest channels."""
+        """In the compiled call (GPU, JAX; GoogLeNet and BN-Inception on a CPU): every channel's mean;
+        the fraction of positive units per channel, or per map where the source is one entry's whole
+        map (for a map that is >= 0 by construction, the mean of its sign: one pass); and the indices
+        of each branch's strongest channels."""
         from keras import ops
 
         sources = [ops.cast(t, "float32") for t in outs[:len(self.probe.outputs) - len(self.head_names)]]
