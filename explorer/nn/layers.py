@@ -28,25 +28,23 @@ class LocalResponseNorm(keras.layers.Layer):
     def __init__(self, radius: int = 2, bias: float = 1.0, alpha: float = 1e-4, beta: float = 0.75, **kwargs):
         super().__init__(**kwargs)
         self.radius, self.bias, self.alpha, self.beta = radius, bias, alpha, beta
-        self._bands: dict = {}
 
     def band(self, channels: int) -> np.ndarray:
         """(channels, channels) float32: alpha where |i - j| <= radius, else 0. Squares times this
         matrix are alpha times each channel's window sum: ONE matrix product in place of a padding,
         2 * radius + 1 shifted copies and their additions. GoogLeNet's two LRN layers together
         (56x56x64 and 56x56x192, TensorFlow, CPU, 2 cores, medians of 150 interleaved): 3.24 -> 2.71
-        ms, in a second run 3.19 -> 2.68 ms; its whole forward pass 26.9 -> 26.2 ms. The products are mostly the band's zeros,
-        but splitting it into blocks of 64 or 32 output channels was slower (2.88, 2.75 ms: the
-        slices and the concatenation cost more). Zeros add nothing exactly, so only the order of the
-        2 * radius + 1 additions differs from the shifted sum (2e-7 relative)."""
+        ms, in a second run 3.19 -> 2.68 ms; its whole forward pass 26.9 -> 26.2 ms. The products
+        are mostly the band's zeros, but splitting it into blocks of 64 or 32 output channels was
+        slower (2.88, 2.75 ms: the slices and the concatenation cost more). Zeros add nothing
+        exactly, so only the order of the 2 * radius + 1 additions differs from the shifted sum
+        (2e-7 relative)."""
         i = np.arange(channels)
         return np.where(np.abs(i[:, None] - i[None, :]) <= self.radius, np.float32(self.alpha), np.float32(0))
 
     def call(self, x):
         channels = int(x.shape[-1])
-        if channels not in self._bands:
-            self._bands[channels] = self.band(channels)
-        total = ops.matmul(ops.reshape(ops.square(x), (-1, channels)), self._bands[channels])
+        total = ops.matmul(ops.reshape(ops.square(x), (-1, channels)), self.band(channels))
         return x * inverse_power(self.bias + ops.reshape(total, ops.shape(x)), self.beta)
 
     def get_config(self):

@@ -58,8 +58,9 @@ def pickers(columns, fit: str = "crop") -> None:
                              "TF-slim evaluated its checkpoints, the default with TF-slim weights)"))
     state.remember("resize")
     uploads.file_uploader(_("Your own photo"), key="upload", where=upload_col, on_change=_upload_changed,
-                          help=_("JPEG, PNG, WebP, BMP, GIF or TIFF, up to 20 MB. It stays in your browser "
-                                 "session only (and in use on the other photo pages until you remove it)."))
+                          help=_("JPEG, PNG, WebP, BMP, GIF or TIFF, up to {size} MB. It stays in your browser "
+                                 "session only (and in use on the other photo pages until you remove it).").format(
+                              size=uploads.limit_mb()))
 
 
 def image():

@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 
 import streamlit as st
 
-from pages.ui.i18n import _
+from pages.ui.i18n import SOURCE, _, language
 
 CSS = """<style>
 .st-key-{key} [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,
@@ -40,11 +40,16 @@ def uploader_css(key: str, upload: str, limit: str, types: Optional[Sequence[str
     return CSS.format(key=key, upload=css_string(upload), limit=css_string(f"{limit} • {listed}" if listed else limit))
 
 
+def limit_mb() -> int:
+    """The largest upload in MB (the server's `server.maxUploadSize`, .streamlit/config.toml)."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
 def file_uploader(label: str, *, key: str, type: Optional[Sequence[str]] = None, where=st, **kwargs):
     """`where.file_uploader(label, key=key, type=type, **kwargs)` (where: st or a column), its own
     text translated (see the module docstring); returns the uploaded file, as Streamlit does."""
     value = where.file_uploader(label, key=key, type=type, **kwargs)
-    if _("Upload") != "Upload":  # a language other than English
-        limit = _("{size} MB per file").format(size=st.get_option("server.maxUploadSize"))
+    if language() != SOURCE:
+        limit = _("{size} MB per file").format(size=limit_mb())
         st.html(uploader_css(key, _("Upload"), limit, type))
     return value
