@@ -305,6 +305,19 @@ def test_bad_files_show_an_error_and_the_page_still_works(name, data, expect):
     assert_clean(at)
 
 
+def test_a_bad_file_is_named_in_the_ui_language():
+    """What happened is said in the UI's language in front of the library's (English) reason."""
+    from pages.ui import i18n
+
+    at = make_app("activations", variant="googlenet")
+    at.file_uploader(key="upload").set_value(("notes.txt", b"not an image", "text/plain")).run()
+    assert not at.exception
+    assert at.error[0].value.startswith("**notes.txt** could not be opened as a photo: This file is not an image")
+    assert len(at.image) >= 4  # the sample photo instead
+    lead = i18n.translate("**{name}** could not be opened as a photo: {error}", "zh")
+    assert lead.format(name="notes.txt", error="...") == "**notes.txt** 无法作为照片打开：..."
+
+
 def test_imagenet_weights_unavailable_fall_back_with_a_banner(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache, and no network in tests
     models.model_store().forget_failure("inception_v3")

@@ -71,7 +71,8 @@ def image():
         if not err:
             st.session_state["_upload_name"] = upload.name
             return img, digest, _("your upload ({name})").format(name=upload.name)
-        st.error(f"**{upload.name}**: {err}")
+        # the reason is the library's (English); the lead-in is in the UI's language
+        st.error(_("**{name}** could not be opened as a photo: {error}").format(name=upload.name, error=err))
         st.info(_("Showing the sample photo instead. Upload another file, or remove this one."))
     elif name == UPLOAD and _carried():
         return (*_carried(), _("your upload ({name}, from another page)").format(name=_upload_name()))
