@@ -101,6 +101,25 @@ def test_aux_loss_weights_are_applied():
     assert total0 == pytest.approx(ce[0], rel=1e-4)
 
 
+def test_fit_traces_the_training_step_once():
+    """compile_model creates the optimizer's slots and the loss and accuracy trackers (one per head
+    here: aux heads) before fit, so tf.function traces the training step once (a variable made
+    during the first trace costs a second trace of the whole step); the trackers start from zero."""
+    cfg = dataclasses.replace(TINY, choices={"width": 0.25, "aux_heads": True},
+                              image_size=72, label_smoothing=0.1)
+    model = recipe.compile_model(explorer.build(cfg.variant, **cfg.choice_kwargs()), cfg)
+    assert len(model.optimizer.variables) > 2 * len(model.trainable_variables)  # Adam's two slots each
+    assert all(float(np.sum(v)) == 0.0 for m in model.metrics for v in m.variables)
+    traced, step = [], model.train_step
+    model.train_step = lambda data: traced.append(1) or step(data)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (4, cfg.image_size, cfg.image_size, 3)).astype("float32")
+    y = recipe.targets(rng.integers(0, cfg.classes, 4), cfg, len(model.outputs))
+    logs = model.fit(x, y, batch_size=2, epochs=1, verbose=0).history
+    assert len(traced) == 1
+    assert np.isfinite(logs["loss"]).all() and len(logs["loss"]) == 1
+
+
 def test_label_smoothing_compiles_with_one_hot_targets():
     cfg = dataclasses.replace(TINY, label_smoothing=0.1)
     model = explorer.build(cfg.variant, **cfg.choice_kwargs())

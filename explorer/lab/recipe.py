@@ -67,7 +67,25 @@ def compile_model(model, config: TrainConfig, steps: int = 1000):
         losses = [keras.losses.SparseCategoricalCrossentropy() for _ in range(n_out)]
     metrics = [["accuracy"]] + [[] for _ in range(n_out - 1)] if n_out > 1 else ["accuracy"]
     model.compile(optimizer=_optimizer(config, steps), loss=losses, loss_weights=weights, metrics=metrics)
+    _create_training_state(model, config)
     return model
+
+
+def _create_training_state(model, config: TrainConfig) -> None:
+    """Create the optimizer's slots and the loss and accuracy trackers now, eagerly.
+
+    On TensorFlow without a distribution strategy, Keras creates them while tracing the first
+    training step, and a variable created during a trace makes `tf.function` trace the whole step
+    a second time. Creating them here saves that trace: one `train` of the lab's tiny GoogLeNet
+    test config, 2 cores, 16.5 -> 10.6 s (model.fit 14.4 -> 7.6 s), with the same numbers. The
+    trackers are built from one stand-in prediction (uniform probabilities), then reset."""
+    model.optimizer.build(model.trainable_variables)
+    n_out = len(model.outputs)
+    uniform = np.full((1, config.classes), 1.0 / config.classes, np.float32)
+    y, y_pred = targets(np.zeros(1, np.int64), config, n_out), [uniform] * n_out if n_out > 1 else uniform
+    model.compute_loss(None, y, y_pred, None)
+    model.compute_metrics(None, y, y_pred, None)
+    model.reset_metrics()
 
 
 def compiled_loss_weights(model) -> list[float]:
