@@ -1,6 +1,7 @@
 """The probe's compiled call (`explorer.nn.compiled`), batch-norm folding (`explorer.nn.fold`) and
 the in-graph summaries, under the process's Keras backend (TensorFlow here); the same tests run
 under JAX and torch in a subprocess when those libraries are installed (`test_other_backend`)."""
+import functools
 import gc
 import os
 import subprocess
@@ -47,6 +48,13 @@ def random_model(variant: str, seed: int = 0, **choices):
     return model
 
 
+@functools.lru_cache(maxsize=None)
+def small_model(variant: str):
+    """`random_model(variant, **SMALL[variant])`, built once per worker and shared by the tests that
+    only read it: the probe, folding and Keras's predict leave a model's weights as they were."""
+    return random_model(variant, **SMALL[variant])
+
+
 def batch(model, n=2, seed=1):
     size = model.input_shape[1]
     return np.random.default_rng(seed).uniform(-1, 1, (n, size, size, 3)).astype("float32")
@@ -68,7 +76,7 @@ def layer_outputs(model, names, x) -> list:
                                            pytest.param("inception_resnet_v2", True, marks=pytest.mark.slow),
                                            pytest.param("inception_resnet_v2", False, marks=pytest.mark.slow)])
 def test_probe_outputs_equal_the_models_layer_outputs(variant, fold):
-    model = random_model(variant, **SMALL[variant])
+    model = small_model(variant)
     probe = Probe(model, fold=fold)
     assert probe.folded is fold
     x = batch(model)
@@ -90,7 +98,7 @@ def test_probe_outputs_equal_the_models_layer_outputs(variant, fold):
                                      for v in SMALL])
 def test_folded_equals_unfolded(variant):
     """Batch norm and residual scales folded: every module's output and every head unchanged."""
-    model = random_model(variant, **SMALL[variant])
+    model = small_model(variant)
     folded = fold_batchnorm(model, residual_scale=True)
     net = explorer.model_info(model).net
     names = [m.output for m in net.modules]
@@ -113,7 +121,7 @@ def test_where_the_summaries_are_computed_on_a_cpu_follows_the_measured_tables()
     if BACKEND == "tensorflow" and not device_info()["gpus"]:
         # the probe takes it from its model's variant: a design change keeps the variant's choice
         for variant, on_host in (("googlenet", False), ("inception_resnet_v1", True)):
-            probe = Probe(random_model(variant, **SMALL[variant]), fold=True)
+            probe = Probe(small_model(variant), fold=True)
             assert probe.summaries_on_host is on_host
             assert (probe._summaries is probe._maps) is on_host  # on the host: one call serves both
 
@@ -240,7 +248,7 @@ def test_a_modules_branches_come_back_as_views_of_its_concatenation():
 def test_the_gpu_code_path_gives_the_same_outputs():
     """The accelerator path (TensorFlow: the model XLA-compiled inside the call, every output copied
     to the host in the same call), forced on this CPU: same outputs as the CPU path."""
-    model = random_model("bn_inception", **SMALL["bn_inception"])
+    model = small_model("bn_inception")
     probe = Probe(model)
     x = batch(model)
     gpu_path = compiled.CompiledCall(probe.probe, probe._summary_graph, accelerator=True)(x)
@@ -251,7 +259,7 @@ def test_the_gpu_code_path_gives_the_same_outputs():
 
 
 def test_outputs_are_not_copied_and_not_kept():
-    model = random_model("bn_inception", **SMALL["bn_inception"])
+    model = small_model("bn_inception")
     probe = Probe(model, fold=False)
     maps, heads = probe.run(batch(model))
     # wrapped, not copied: the arrays view the backend's own buffers
