@@ -64,6 +64,22 @@ def test_page_modules_register_their_render_functions():
         assert callable(module.render) and module.render.__module__ == f"pages.{d.url_path}"
 
 
+def test_importing_every_page_leaves_keras_and_tensorflow_unloaded():
+    """The router imports every page to register it, on every first load: no page may import Keras
+    (and so TensorFlow, about 3 s) at import time; a page imports it where it builds or runs a model.
+    In a fresh interpreter, with both made unimportable."""
+    import subprocess
+
+    code = ("import sys; sys.modules['keras'] = sys.modules['tensorflow'] = None\n"
+            "import importlib\nfrom pages.ui import router\n"
+            "for d in router.PAGES: importlib.import_module('pages.' + d.url_path)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow', 'jax', 'torch')"
+            " and sys.modules[m] is not None))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == "[]"
+
+
 def test_no_file_reruns_the_app_or_touches_streamlit_internals():
     for path in APP_FILES:
         text = path.read_text()

@@ -20,7 +20,7 @@ __all__ = ["branch_gradcam", "GradCAM", "BranchCAM", "knockout", "Knockout", "Kn
            "visualize_channel", "FeatureVis", "receptive_field", "Field", "modules_for"]
 
 _LAZY = {
-    "branch_gradcam": "gradcam", "GradCAM": "gradcam", "BranchCAM": "gradcam", "modules_for": "gradcam",
+    "branch_gradcam": "gradcam", "GradCAM": "gradcam", "BranchCAM": "gradcam", "modules_for": "reach",
     "knockout": "knockouts", "Knockout": "knockouts", "KnockoutRow": "knockouts", "predict_gated": "knockouts",
     "visualize_channel": "featvis", "FeatureVis": "featvis",
     "receptive_field": "rf", "Field": "rf",

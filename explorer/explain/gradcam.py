@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from explorer.explain.gated import Gated, get_gated
+from explorer.explain.reach import modules_for
 from explorer.inference.probe import class_name, prepare
 from explorer.nn.grads import gradient_function
 
@@ -64,19 +65,6 @@ class GradCAM:
     @property
     def shares(self) -> dict:
         return {b.branch: b.share for b in self.branches}
-
-
-def modules_for(net, head: str = "main") -> list[str]:
-    """The branched modules of a resolved net whose output can change `head` (an aux head reads
-    only the modules up to the one it is attached after). No Keras: the pages fill pickers with it."""
-    names = [m.name for m in net.modules if not m.sequential]
-    if head == "main":
-        return names
-    aux = {a.name: a.after for a in net.aux}
-    if head not in aux:
-        raise ValueError(f"the heads are main{''.join(', ' + a for a in aux)}. Received: head={head!r}")
-    order = [m.name for m in net.modules]
-    return [m for m in names if order.index(m) <= order.index(aux[head])]
 
 
 def head_modules(gated: Gated, head: str) -> list[str]:
