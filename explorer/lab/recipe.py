@@ -78,7 +78,15 @@ def _create_training_state(model, config: TrainConfig) -> None:
     training step, and a variable created during a trace makes `tf.function` trace the whole step
     a second time. Creating them here saves that trace: one `train` of the lab's tiny GoogLeNet
     test config, 2 cores, 16.5 -> 10.6 s (model.fit 14.4 -> 7.6 s), with the same numbers. The
-    trackers are built from one stand-in prediction (uniform probabilities), then reset."""
+    trackers are built from one stand-in prediction (uniform probabilities), then reset.
+
+    TensorFlow only: JAX's trainer creates them before it traces anyway, and torch does not trace.
+    Under JAX, creating them here changed a run's numbers (a tiny aux-head run's first-epoch training
+    accuracy 0.188 -> 0.104, cause not found), so its runs stay as they were."""
+    import keras
+
+    if keras.config.backend() != "tensorflow":
+        return
     model.optimizer.build(model.trainable_variables)
     n_out = len(model.outputs)
     uniform = np.full((1, config.classes), 1.0 / config.classes, np.float32)
