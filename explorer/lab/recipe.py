@@ -51,9 +51,11 @@ def _optimizer(config: TrainConfig, steps: int):
     return keras.optimizers.RMSprop(lr, rho=0.9)
 
 
-def compile_model(model, config: TrainConfig, steps: int = 1000):
+def compile_model(model, config: TrainConfig, steps: int = 1000, *, distributed: bool = False):
     """Compile `model` for `config`: one loss per output (sparse or, with label smoothing,
-    categorical cross-entropy on the softmax outputs) and `loss_weights(config)`."""
+    categorical cross-entropy on the softmax outputs) and `loss_weights(config)`. distributed: the
+    model was built in a tf.distribute strategy's scope (Keras then creates the training state
+    before tracing itself)."""
     import keras
 
     n_out = len(model.outputs)
@@ -67,14 +69,16 @@ def compile_model(model, config: TrainConfig, steps: int = 1000):
         losses = [keras.losses.SparseCategoricalCrossentropy() for _ in range(n_out)]
     metrics = [["accuracy"]] + [[] for _ in range(n_out - 1)] if n_out > 1 else ["accuracy"]
     model.compile(optimizer=_optimizer(config, steps), loss=losses, loss_weights=weights, metrics=metrics)
-    _create_training_state(model, config)
+    if not distributed:
+        _create_training_state(model, config)
     return model
 
 
 def _create_training_state(model, config: TrainConfig) -> None:
     """Create the optimizer's slots and the loss and accuracy trackers now, eagerly.
 
-    On TensorFlow without a distribution strategy, Keras creates them while tracing the first
+    On TensorFlow without a distribution strategy (with one, Keras creates them before tracing,
+    and `compile_model` leaves them to it), Keras creates them while tracing the first
     training step, and a variable created during a trace makes `tf.function` trace the whole step
     a second time. Creating them here saves that trace: one `train` of the lab's tiny GoogLeNet
     test config, 2 cores, 16.5 -> 10.6 s (model.fit 14.4 -> 7.6 s), with the same numbers. The

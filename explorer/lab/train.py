@@ -85,13 +85,13 @@ def _with_augmentation(model, config: TrainConfig):
     return keras.Model(inp, model(x), name=f"{model.name}_augmented")
 
 
-def _build(config: TrainConfig, steps: int):
+def _build(config: TrainConfig, steps: int, distributed: bool = False):
     import explorer
 
     model = explorer.build(config.variant, **config.choice_kwargs())
     if config.augment:
         model = _with_augmentation(model, config)
-    return compile_model(model, config, steps)
+    return compile_model(model, config, steps, distributed=distributed)
 
 
 def _fit(config: TrainConfig, data: dict, dev: dict, progress: Optional[Progress], notes: list) -> dict:
@@ -112,7 +112,7 @@ def _fit(config: TrainConfig, data: dict, dev: dict, progress: Optional[Progress
     try:
         report(0.05, f"building {config.variant}")
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            model = _build(config, steps * config.epochs)
+            model = _build(config, steps * config.epochs, distributed=strategy is not None)
         cb = curves_callback(config, data, steps, progress)
         report(0.05, f"training {config.epochs} epoch(s) of {steps} steps")
         t1 = time.perf_counter()
