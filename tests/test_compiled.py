@@ -16,6 +16,7 @@ import pytest
 import explorer
 from explorer.arch.graph import resolve
 from explorer.arch.validate import choices as make_choices
+from explorer.inference import branches
 from explorer.inference import probe as probe_module
 from explorer.inference.probe import Probe, get_probe, refresh_probe
 from explorer.nn import compiled
@@ -112,12 +113,12 @@ def test_folded_equals_unfolded(variant):
 
 
 def test_where_the_summaries_are_computed_on_a_cpu_follows_the_measured_tables():
-    assert probe_module.summaries_on_host("tensorflow", "inception_resnet_v2") is True
-    assert probe_module.summaries_on_host("tensorflow", "inception_v3") is True
-    assert probe_module.summaries_on_host("tensorflow", "googlenet") is False
-    assert probe_module.summaries_on_host("tensorflow", "bn_inception") is False
-    assert probe_module.summaries_on_host("torch", "googlenet") is True
-    assert probe_module.summaries_on_host("jax", "inception_resnet_v2") is False
+    assert branches.summaries_on_host("tensorflow", "inception_resnet_v2") is True
+    assert branches.summaries_on_host("tensorflow", "inception_v3") is True
+    assert branches.summaries_on_host("tensorflow", "googlenet") is False
+    assert branches.summaries_on_host("tensorflow", "bn_inception") is False
+    assert branches.summaries_on_host("torch", "googlenet") is True
+    assert branches.summaries_on_host("jax", "inception_resnet_v2") is False
     if BACKEND == "tensorflow" and not device_info()["gpus"]:
         # the probe takes it from its model's variant: a design change keeps the variant's choice
         for variant, on_host in (("googlenet", False), ("inception_resnet_v1", True)):
@@ -149,6 +150,51 @@ def test_only_maps_that_the_graph_makes_nonnegative_are_counted_by_sign():
     assert nonnegative(net, tensors) == [False, True, False, True, False, True, True, True, True, False, False]
 
 
+def test_maps_with_the_same_signs_as_an_earlier_map_share_its_count():
+    """`branches.same_sign`: an LRN (bias > 0: x times a positive factor) or a dropout of a probed
+    tensor has its signs, so the graph counts its positive units once; a chain goes back to the
+    first; an LRN with bias 0, a convolution and a pooling do not qualify. In GoogLeNet's probe,
+    LRN1 takes pool1's count and LRN2 conv2_3x3's."""
+    from explorer.inference.branches import same_sign
+    from explorer.nn.layers import LocalResponseNorm
+
+    layers = keras.layers
+    x = keras.Input((8, 8, 3))
+    conv = layers.Conv2D(4, 1, activation="relu")(x)
+    lrn = LocalResponseNorm(radius=1)(conv)
+    dropped = layers.Dropout(0.5)(lrn)
+    unbiased = LocalResponseNorm(radius=1, bias=0.0)(conv)
+    pooled = layers.MaxPooling2D(2)(conv)
+    orphan = LocalResponseNorm(radius=1)(layers.Conv2D(4, 1)(x))  # its input is not probed
+    tensors = [x, conv, lrn, dropped, unbiased, pooled, orphan]
+    assert same_sign(keras.Model(x, tensors), tensors) == [None, None, 1, 1, None, None, None]
+    probe = Probe(random_model("googlenet", input_size=64, width=0.1), fold=False)
+    labels = [probe.entries[probe._by_source[i][0]].label for i in range(len(probe._twins))]
+    assert {labels[i]: labels[t] for i, t in enumerate(probe._twins) if t is not None} == \
+        {"lrn1": "pool1_3x3", "lrn2": "conv2_3x3"}
+
+
+def test_pooled_channel_means_equal_the_mean_over_height_and_width():
+    """On a CPU under TensorFlow the graph takes each channel's mean (of a map and of its signs) as
+    one average pooling over the whole map; elsewhere as a mean over two axes. Both give the same
+    summaries of a GoogLeNet (LRN, no batch norm) and a BN-Inception."""
+    for variant in ("googlenet", "bn_inception"):
+        model = small_model(variant)
+        x = batch(model, n=2)
+        results = []
+        for pooled in (True, False):
+            probe = Probe(model, fold=True)
+            probe.summaries_on_host = False
+            probe._summaries = compiled.CompiledCall(probe.probe, probe._summary_graph)
+            probe._pooled_means = pooled
+            results.append(probe.summarize(x))
+        pooled, mean = results
+        np.testing.assert_allclose(pooled.channel_means, mean.channel_means, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(pooled.active, mean.active, atol=1e-7)
+        assert (pooled.top == mean.top).mean() > 0.99  # ties of equal means may order differently
+        assert len(np.unique(pooled.active)) > 10 and 0 < pooled.active.mean() < 1
+
+
 @pytest.mark.parametrize("on_host", [True, False])
 @pytest.mark.parametrize("variant, choices", [("bn_inception", SMALL["bn_inception"]),
                                               ("inception_resnet_v1", SMALL["inception_resnet_v1"]),
@@ -160,8 +206,8 @@ def test_summaries_match_numpy_on_the_host_and_in_the_graph(on_host, variant, ch
     negative values: the graph counts their positive units by comparison, not by sign. GoogLeNet at
     width 0.1 (8 channels at the least) with the 12 strongest channels listed has branches narrower
     than the list: theirs is cut to their width."""
-    monkeypatch.setitem(probe_module.SUMMARIES_ON_HOST_CPU, BACKEND, on_host)
-    monkeypatch.setitem(probe_module.SUMMARIES_IN_GRAPH_CPU, BACKEND, ())
+    monkeypatch.setitem(branches.SUMMARIES_ON_HOST_CPU, BACKEND, on_host)
+    monkeypatch.setitem(branches.SUMMARIES_IN_GRAPH_CPU, BACKEND, ())
     choices = dict(choices)
     top = choices.pop("top", 8)
     monkeypatch.setattr(probe_module, "TOP_CHANNELS", top)

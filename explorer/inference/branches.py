@@ -2,8 +2,9 @@
 
 - `sources`: the tensors the probe hands over: a module's own concatenation of its branches (each
   branch a channel slice of it), else each probed tensor.
-- `channel_means`, `run_split`: the host side of the summaries on a CPU (see
-  `explorer.inference.probe.summaries_on_host`), split over the cores.
+- `summaries_on_host` and its tables: where the per-branch summaries are computed, per backend and
+  variant, as measured; `channel_means`, `run_split`: the host side of them on a CPU, split over the
+  cores; `nonnegative`, `same_sign`: what the graph side may count by sign, and count once.
 """
 from __future__ import annotations
 
@@ -11,6 +12,42 @@ import os
 import threading
 
 import numpy as np
+
+# Where the per-branch summaries (channel means, strongest channels, fraction active) are computed on
+# a CPU: on the host, from the arrays the call returned (per returned tensor one pass of row sums for
+# the channel means, one comparison and count per map, split over the cores: `run_split`),
+# or in the graph. Numpy's BLAS was not used for the means: its spinning threads slowed the next
+# forward pass. torch: the host count measured 0.78x vs 0.90x. Under JAX, XLA fuses them into one
+# pass (1.06x vs 1.21x). On a GPU they stay in the graph: nothing but the maps crosses to the host.
+SUMMARIES_ON_HOST_CPU = {"tensorflow": True, "torch": True, "jax": False}
+# ...except these variants, whose summaries measured cheaper in the graph. TensorFlow, 2 cores,
+# branch_activations' own work / predict_on_batch, host against graph, interleaved in one process,
+# one run per pair: googlenet 1.149/1.141, 1.193/1.126, 1.176/1.146, 1.171/1.147, 1.178/1.167;
+# bn_inception 0.976/0.930, 0.982/0.965. The others did not gain: inception_v3 0.991/0.994,
+# 1.000/0.976; inception_v4 1.052/1.018, 0.960/0.979; inception_resnet_v1 1.067/1.072, 1.032/1.051;
+# inception_resnet_v2 1.024/1.030, 1.074/1.093. (The two smallest networks, neither residual;
+# probably the graph's reductions of the early maps overlap the later, smaller layers: not measured
+# apart.) Again with the positive units of maps >= 0 counted by sign in the graph: googlenet
+# 1.168/1.131, 1.180/1.147, 1.203/1.173, 1.172/1.141; bn_inception 0.983/0.992, 0.961/0.971,
+# 0.973/0.947; inception_v3 and v4 and the residual networks still without a consistent gain.
+# With pooled means and shared counts (below) in the graph, one run of 40 rounds, host/graph:
+# inception_v3 0.961/0.977, inception_v4 0.943/0.946, inception_resnet_v1 0.996/1.041,
+# inception_resnet_v2 1.044/1.055: those four stay on the host.
+SUMMARIES_IN_GRAPH_CPU = {"tensorflow": ("googlenet", "bn_inception")}
+# In the graph on a CPU, per-channel means (of the maps, and of their signs for the fraction of
+# positive units) as one average pooling over the whole map (TensorFlow: oneDNN's pooling) in place
+# of a mean over height and width (Eigen's reduction). GoogLeNet's 18 maps alone, one call: the
+# means 3.6 -> 1.9 ms. In the probe (summaries in the graph / predict_on_batch, interleaved, one
+# process, 2 cores): GoogLeNet 1.133 -> 1.111, then 1.102 with LRN1's and LRN2's counts taken from
+# the maps they normalise (`branches.same_sign`); both together against neither, 150 rounds each:
+# GoogLeNet 1.127 -> 1.106, 1.114 -> 1.093; BN-Inception 0.954 -> 0.929, 0.932 -> 0.928. A matrix
+# product with a row of 1/(H*W) was faster alone (1.9 ms) but slower in the probe (1.157 vs 1.116).
+MEANS_BY_POOLING_CPU = ("tensorflow",)
+
+
+def summaries_on_host(backend: str, variant: str) -> bool:
+    """Whether a probe on a CPU computes the per-branch summaries on the host (else in the graph)."""
+    return SUMMARIES_ON_HOST_CPU.get(backend, True) and variant not in SUMMARIES_IN_GRAPH_CPU.get(backend, ())
 
 _LOCK = threading.Lock()
 HOST_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
@@ -134,3 +171,26 @@ def nonnegative(network, tensors: list) -> list[bool]:
         return known[id(t)]
 
     return [check(t) for t in tensors]
+
+
+def same_sign(network, tensors: list) -> list:
+    """Per tensor of `network`: the index of an earlier tensor of `tensors` with the same sign at every
+    unit, where the graph guarantees it, else None: a local response normalisation (bias > 0, so
+    x times a positive factor) or a dropout (the identity at inference) of that tensor. Its fraction
+    of positive units is that tensor's, so the graph counts it once (GoogLeNet's LRN1 and LRN2 have
+    pool1's and conv3's)."""
+    import keras
+
+    from explorer.nn.layers import LocalResponseNorm
+
+    producer = {id(layer.output): layer for layer in network.layers}
+    index: dict = {}
+    twins = []
+    for i, t in enumerate(tensors):
+        layer = producer.get(id(t))
+        keeps = (isinstance(layer, LocalResponseNorm) and layer.bias > 0 and layer.alpha >= 0) \
+            or isinstance(layer, keras.layers.Dropout)
+        twin = index.get(id(layer.input)) if keeps and not isinstance(layer.input, (list, tuple)) else None
+        twins.append(twin if twin is None else (twin if twins[twin] is None else twins[twin]))
+        index.setdefault(id(t), i)
+    return twins

@@ -7,9 +7,9 @@ transfer and wrapped without copies (`explorer.nn.compiled`); a module's branche
 the module's own concatenation, each branch a channel slice of it. The per-branch summaries
 (channel means, strongest channels, active fraction) are computed in the same graph on a GPU and
 under JAX, and on a CPU from the returned arrays or in the graph, per backend and variant as
-measured (`summaries_on_host`). For inference the probe's network has every batch norm folded into
-its convolution (`explorer.nn.fold`: the same outputs within float32 rounding, fewer passes over
-memory); the model itself stays as built, for training and for reading its weights. The folded
+measured (`branches.summaries_on_host`). For inference the probe's network has every batch norm
+folded into its convolution (`explorer.nn.fold`: the same outputs within float32 rounding, fewer
+passes over memory); the model itself stays as built, for training and for reading its weights. The folded
 weights are a snapshot: `refresh_probe(model)` after changing the model's weights (explorer's own
 `copy_weights` / `load_weights` do it).
 """
@@ -34,31 +34,6 @@ TOP_CHANNELS = 8
 # model as built: TensorFlow 0.90x, JAX 0.94x, torch 0.85x; `make bench` and tools/gpu_bench.py
 # measure it per variant, on a GPU too).
 FOLD = {"tensorflow": True, "jax": True, "torch": True}
-# Where the per-branch summaries (channel means, strongest channels, fraction active) are computed on
-# a CPU: on the host, from the arrays the call returned (per returned tensor one pass of row sums for
-# the channel means, one comparison and count per map, split over the cores: `branches.run_split`),
-# or in the graph. Numpy's BLAS was not used for the means: its spinning threads slowed the next
-# forward pass. torch: the host count measured 0.78x vs 0.90x. Under JAX, XLA fuses them into one
-# pass (1.06x vs 1.21x). On a GPU they stay in the graph: nothing but the maps crosses to the host.
-SUMMARIES_ON_HOST_CPU = {"tensorflow": True, "torch": True, "jax": False}
-# ...except these variants, whose summaries measured cheaper in the graph. TensorFlow, 2 cores,
-# branch_activations' own work / predict_on_batch, host against graph, interleaved in one process,
-# one run per pair: googlenet 1.149/1.141, 1.193/1.126, 1.176/1.146, 1.171/1.147, 1.178/1.167;
-# bn_inception 0.976/0.930, 0.982/0.965. The others did not gain: inception_v3 0.991/0.994,
-# 1.000/0.976; inception_v4 1.052/1.018, 0.960/0.979; inception_resnet_v1 1.067/1.072, 1.032/1.051;
-# inception_resnet_v2 1.024/1.030, 1.074/1.093. (The two smallest networks, neither residual;
-# probably the graph's reductions of the early maps overlap the later, smaller layers: not measured
-# apart.) Again with the positive units of maps >= 0 counted by sign in the graph: googlenet
-# 1.168/1.131, 1.180/1.147, 1.203/1.173, 1.172/1.141; bn_inception 0.983/0.992, 0.961/0.971,
-# 0.973/0.947; inception_v3 and v4 and the residual networks still without a consistent gain.
-SUMMARIES_IN_GRAPH_CPU = {"tensorflow": ("googlenet", "bn_inception")}
-
-
-def summaries_on_host(backend: str, variant: str) -> bool:
-    """Whether a probe on a CPU computes the per-branch summaries on the host (else in the graph)."""
-    return SUMMARIES_ON_HOST_CPU.get(backend, True) and variant not in SUMMARIES_IN_GRAPH_CPU.get(backend, ())
-
-
 @dataclass(frozen=True)
 class ProbeEntry:
     """One probed tensor: a branch output (`branch` b1, b2, ...; a stem layer's unit; "up" for a
@@ -138,6 +113,9 @@ class Probe:
         # GoogLeNet's branch_activations / predict_on_batch, old/new, CPU seconds, interleaved:
         # 1.165/1.151, 1.157/1.159, 1.173/1.165)
         self._whole = [len(e) == 1 and self._slices[e[0]][3] for e in self._by_source]
+        # a source with another's sign pattern (an LRN or a dropout of it) takes that one's count
+        self._twins = [t if t is not None and self._whole[t] == w else None
+                       for t, w in zip(branches.same_sign(self.network, sources), self._whole)]
         widths = [1 if self._whole[sl[0]] else int(c) for sl, c in zip(self._slices, self.channels)]
         self._positive_starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(int)
         self._positive_widths = np.array(widths, np.float64)
@@ -152,7 +130,8 @@ class Probe:
         self._forward = CompiledCall(self.network)
         self._summaries = CompiledCall(self.probe, self._summary_graph)
         on_gpu = self._summaries.accelerator
-        self.summaries_on_host = not on_gpu and summaries_on_host(backend, info.variant)
+        self._pooled_means = not on_gpu and backend in branches.MEANS_BY_POOLING_CPU
+        self.summaries_on_host = not on_gpu and branches.summaries_on_host(backend, info.variant)
         if self.summaries_on_host:  # the host computes them from the maps: one call serves both
             self._summaries = self._maps
         self.forward_passes = 0
@@ -194,6 +173,16 @@ class Probe:
         fill = xp.full_like(means[:, :1], float("-inf"))
         return xp.take(xp.concatenate([means, fill], axis=1), self._rank_index, axis=1)
 
+    def _channel_means(self, t):
+        """(images, channels) means over height and width, in the compiled call: one average pooling
+        over the whole map where `branches.MEANS_BY_POOLING_CPU` says so, else a mean over the two axes."""
+        from keras import ops
+
+        if self._pooled_means:
+            window = (int(t.shape[1]), int(t.shape[2]))
+            return ops.reshape(ops.average_pool(t, window, strides=window, padding="valid"), (-1, int(t.shape[-1])))
+        return ops.mean(t, axis=(1, 2))
+
     def _summary_graph(self, outs: list) -> list:
         """In the compiled call (GPU, JAX; GoogLeNet and BN-Inception on a CPU): every channel's mean;
         the fraction of positive units per channel, or per map where the source is one entry's whole
@@ -202,12 +191,15 @@ class Probe:
         from keras import ops
 
         sources = [ops.cast(t, "float32") for t in outs[:len(self.probe.outputs) - len(self.head_names)]]
-        means = ops.concatenate([ops.mean(t, axis=(1, 2)) for t in sources], axis=1)
+        means = ops.concatenate([self._channel_means(t) for t in sources], axis=1)
         positive = []
-        for t, nonneg, whole in zip(sources, self._nonnegative, self._whole):
+        for t, nonneg, whole, twin in zip(sources, self._nonnegative, self._whole, self._twins):
+            if twin is not None:  # the same signs as an earlier source: its count
+                positive.append(positive[twin])
+                continue
             units = ops.sign(t) if nonneg else ops.cast(ops.greater(t, 0), "float32")
             positive.append(ops.mean(ops.reshape(units, (-1, int(np.prod(t.shape[1:])))), axis=1, keepdims=True)
-                            if whole else ops.mean(units, axis=(1, 2)))
+                            if whole else self._channel_means(units))
         positive = ops.concatenate(positive, axis=1)
         _, top = ops.top_k(self._padded(means, ops), k=min(TOP_CHANNELS, int(self.channels.max())))
         return [means, top, positive]
