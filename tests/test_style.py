@@ -1,6 +1,6 @@
 """Chart titles that fit: wrapping by display width (a Chinese character is two Latin letters
 wide), never starting a line with closing punctuation, the axis titles of a translated chart, and
-legends outside the plot kept clear of wrapped titles."""
+legends outside the plot kept clear of wrapped titles, and the trimmed white template."""
 from __future__ import annotations
 
 import plotly.graph_objects as go
@@ -95,3 +95,30 @@ def test_a_legend_under_the_plot_sits_under_a_wrapped_x_axis_title():
     under = 1.4 * 17 + 12 + 2 * 1.3 * 17 + 10  # tick labels, two title lines
     assert abs(legend_top - (height - bottom + under)) < 1e-6
     assert bottom >= under + 4 * (1.3 * 15 + 8) + 6 + 8  # four entries and "source:": four rows on a phone
+
+
+def test_the_figures_template_is_plotly_white_for_every_trace_type_drawn():
+    """`style` sets plotly_white cut to the trace types explorer draws (cheaper to validate on every
+    figure): its layout and those types' defaults equal plotly_white's, and no type that a figure
+    or page draws and plotly_white styles is missing from it."""
+    import re
+    from pathlib import Path
+
+    import plotly.io as pio
+
+    from explorer.figures.style import DRAWN, style, template
+
+    white = pio.templates["plotly_white"]
+    t = template()
+    assert t.layout.to_plotly_json() == white.layout.to_plotly_json()
+    assert set(t.to_plotly_json()["data"]) == set(DRAWN)
+    assert all(t.data[kind] == white.data[kind] for kind in DRAWN)
+    assert len(t.to_plotly_json()["data"]) < len(white.to_plotly_json()["data"])
+    root = Path(__file__).resolve().parent.parent
+    drawn = {name.lower() for path in [*root.glob("explorer/**/*.py"), *root.glob("pages/**/*.py")]
+             for name in re.findall(r"\bgo\.([A-Z][A-Za-z]+)\(", path.read_text(encoding="utf-8"))}
+    styled = set(white.to_plotly_json()["data"])
+    assert {"bar", "scatter", "heatmap"} <= drawn and drawn & styled <= set(DRAWN), drawn & styled
+    fig = style(go.Figure(go.Bar(y=[1, 2])), title="Title")
+    assert fig.layout.template.layout.plot_bgcolor == white.layout.plot_bgcolor == "white"
+    assert fig.layout.title.text == "Title" and fig.layout.title.font.size == 21 and fig.layout.margin.t == 75

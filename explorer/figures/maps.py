@@ -24,18 +24,17 @@ def response_figure(rows: list[dict], metric: str = "share", tr: Translate = sam
 
     modules = list(dict.fromkeys(r["module"] for r in rows))
     labels = list(dict.fromkeys(r["label"] for r in rows))
-    fig = go.Figure()
+    by = {(r["module"], r["label"]): r for r in rows}
+    hover = tr("share {share}<br>mean {mean}<br>active {active}<br>{channels} channels")
+    bars = []
     for i, lab in enumerate(labels):
-        ys, hov = [], []
-        for m in modules:
-            r = next((r for r in rows if r["module"] == m and r["label"] == lab), None)
-            ys.append(None if r is None else r[metric])
-            hov.append("" if r is None else
-                       f"{m} · {lab}<br>" + tr("share {share}<br>mean {mean}<br>active {active}<br>{channels} channels")
-                       .format(share=f"{r['share']:.1%}", mean=f"{r['mean']:.4f}",
-                               active=f"{r['active_fraction']:.1%}", channels=r["channels"]))
-        fig.add_trace(go.Bar(x=modules, y=ys, name=lab, marker_color=label_color(lab, i),
-                             hovertext=hov, hoverinfo="text"))
+        rs = [by.get((m, lab)) for m in modules]
+        hov = ["" if r is None else f"{m} · {lab}<br>" + hover.format(
+            share=f"{r['share']:.1%}", mean=f"{r['mean']:.4f}", active=f"{r['active_fraction']:.1%}",
+            channels=r["channels"]) for m, r in zip(modules, rs)]
+        bars.append(go.Bar(x=modules, y=[None if r is None else r[metric] for r in rs], name=lab,
+                           marker_color=label_color(lab, i), hovertext=hov, hoverinfo="text"))
+    fig = go.Figure(data=bars)  # all traces at once: adding them one by one re-validates the figure each time
     style(fig, title=tr(RESPONSE_TITLES[metric]), height=470)
     fig.update_layout(barmode="stack" if metric == "share" else "group", xaxis_tickangle=-45,
                       legend=dict(title=tr("branch")))

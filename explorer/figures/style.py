@@ -4,6 +4,7 @@ that translates its English text (the app passes its gettext `_`; the default le
 No Streamlit here."""
 from __future__ import annotations
 
+import functools
 from typing import Callable, Optional
 
 Translate = Callable[[str], str]
@@ -22,13 +23,28 @@ def N_(text: str) -> str:
 FONT = dict(size=17, family="Source Sans Pro, Arial, sans-serif")
 
 
+DRAWN = ("bar", "scatter", "heatmap")  # the trace types explorer draws that plotly_white styles
+
+
+@functools.lru_cache(maxsize=1)
+def template():
+    """Plotly's "plotly_white" with the trace defaults of `DRAWN` only: the same look for every
+    figure here, at 40 % of the size. Plotly validates and copies a figure's template whenever it
+    is set, and Streamlit validates each figure again: the whole template took 12.5 ms per figure,
+    this one 6.7 ms (medians of 40)."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    white = pio.templates["plotly_white"]
+    return go.layout.Template(layout=white.layout, data={kind: white.data[kind] for kind in DRAWN})
+
+
 def style(fig, *, title: Optional[str] = None, height: int = 460):
     """White template, projector-size fonts, room for axis titles; returns `fig`."""
-    fig.update_layout(template="plotly_white", font=FONT, height=height,
+    fig.update_layout(template=template(), font=FONT, height=height,
                       margin=dict(l=75, r=30, t=75 if title else 30, b=65),
-                      hoverlabel=dict(font_size=16), legend=dict(font=dict(size=15)))
-    if title:
-        fig.update_layout(title=dict(text=title, font=dict(size=21)))
+                      hoverlabel=dict(font_size=16), legend=dict(font=dict(size=15)),
+                      **({"title": dict(text=title, font=dict(size=21))} if title else {}))
     return fig
 
 
