@@ -95,6 +95,11 @@ def test_a_legend_under_the_plot_sits_under_a_wrapped_x_axis_title():
     under = 1.4 * 17 + 12 + 2 * 1.3 * 17 + 10  # tick labels, two title lines
     assert abs(legend_top - (height - bottom + under)) < 1e-6
     assert bottom >= under + 4 * (1.3 * 15 + 8) + 6 + 8  # four entries and "source:": four rows on a phone
+    # the log axis is labelled in full at 1, 2 and 5 of each decade, not "2" and "5" alone
+    assert fig.layout.xaxis.tickformat == "~s"
+    assert list(fig.layout.xaxis.tickvals) == [5e6, 1e7, 2e7, 5e7]
+    macs = accuracy_figure(rows, "macs", "top-1").layout.xaxis
+    assert list(macs.tickvals) == [1e7, 2e7, 5e7, 1e8] and macs.tickformat == "~s"
 
 
 def test_the_figures_template_is_plotly_white_for_every_trace_type_drawn():
