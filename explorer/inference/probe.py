@@ -9,9 +9,9 @@ the module's own concatenation, each branch a channel slice of it. The per-branc
 under JAX, and on a CPU from the returned arrays or in the graph, per backend and variant as
 measured (`branches.summaries_on_host`). For inference the probe's network has every batch norm
 folded into its convolution (`explorer.nn.fold`: the same outputs within float32 rounding, fewer
-passes over memory); the model itself stays as built, for training and for reading its weights. The folded
-weights are a snapshot: `refresh_probe(model)` after changing the model's weights (explorer's own
-`copy_weights` / `load_weights` do it).
+passes over memory); the model itself stays as built, for training and for reading its weights.
+The folded weights are a snapshot: `refresh_probe(model)` after changing the model's weights
+(explorer's own `copy_weights` / `load_weights` do it).
 """
 from __future__ import annotations
 
