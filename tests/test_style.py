@@ -102,6 +102,24 @@ def test_a_legend_under_the_plot_sits_under_a_wrapped_x_axis_title():
     assert list(macs.tickvals) == [1e7, 2e7, 5e7, 1e8] and macs.tickformat == "~s"
 
 
+
+def test_every_log_axis_is_labelled_in_full_at_one_two_and_five():
+    """The cost and lab charts' log axes share the accuracy chart's ticks (`style.log_axis`)."""
+    from explorer.figures.costs import combos_figure
+    from explorer.figures.lab import measured_accuracy_figure
+    from explorer.figures.style import log_axis, one_two_five
+
+    assert one_two_five(3e5, 2.5e6) == [5e5, 1e6, 2e6]
+    assert log_axis([0, None]) == {"type": "log"}
+    rows = [dict(params=p, macs=m, batch_norm=b) for p, m, b in ((6e6, 1.5e9, True), (2.4e7, 5.7e9, False))]
+    fig = combos_figure(rows, ["batch_norm"], "batch_norm", current=rows[1], default=rows[0])
+    assert list(fig.layout.xaxis.tickvals) == [5e6, 1e7, 2e7] and fig.layout.xaxis.tickformat == "~s"
+    assert list(fig.layout.yaxis.tickvals) == [1e9, 2e9, 5e9] and fig.layout.yaxis.type == "log"
+    lab = measured_accuracy_figure([dict(params=1.2e5, macs=3e7, accuracy_mean=0.5, accuracy_std=0.01, n_seeds=1,
+                                         label="baseline")])
+    assert list(lab.layout.xaxis.tickvals) == [1e5] and lab.layout.xaxis.tickformat == "~s"
+
+
 def test_the_figures_template_is_plotly_white_for_every_trace_type_drawn():
     """`style` sets plotly_white cut to the trace types explorer draws (cheaper to validate on every
     figure): its layout and those types' defaults equal plotly_white's, and no type that a figure

@@ -3,7 +3,7 @@ a change, every combination of the toggles."""
 from __future__ import annotations
 
 from explorer.figures.fmt import human, signed
-from explorer.figures.style import BRANCH_COLORS, Translate, same, style
+from explorer.figures.style import BRANCH_COLORS, Translate, log_axis, same, style
 
 
 def _per_module(before, after, metric: str):
@@ -93,8 +93,9 @@ def combos_figure(rows: list[dict], toggles: list[str], color_by: str, current: 
     # the legend under the plot: on a phone the plot keeps the whole width
     fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0, yanchor="top"), margin=dict(b=150))
     # log ticks at 1, 2 and 5 of each decade: readable on a phone as on a projector
-    fig.update_xaxes(type="log", title=tr("parameters"), dtick="D2")
-    fig.update_yaxes(type="log", title=tr("MACs per image"), dtick="D2")
+    points = [*rows, *(r for r in (default, current) if r)]
+    fig.update_xaxes(title=tr("parameters"), **log_axis(r["params"] for r in points))
+    fig.update_yaxes(title=tr("MACs per image"), **log_axis(r["macs"] for r in points))
     return fig
 
 

@@ -8,7 +8,7 @@ import math
 from typing import Optional, Sequence
 
 from explorer.figures.fmt import human
-from explorer.figures.style import N_, Translate, same, style, wrap
+from explorer.figures.style import N_, Translate, log_axis, same, style, wrap
 from explorer.zoo.published import LABELS
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -72,8 +72,8 @@ def measured_accuracy_figure(rows: Sequence[dict], records: Sequence[dict] = (),
                       annotation_text=tr("chance ({value}%)").format(value=f"{100 * chance:.1f}"),
                       annotation_position="bottom right",
                       annotation_font_size=15)
-    fig.update_xaxes(type="log", title_text=tr("{what} (log scale)").format(what=xname), title_font=dict(size=19),
-                     dtick="D2")  # ticks at 1, 2 and 5 of each decade, as the other log charts
+    fig.update_xaxes(title_text=tr("{what} (log scale)").format(what=xname), title_font=dict(size=19),
+                     **log_axis(r[x] for r in rows))  # ticks at 1, 2 and 5 of each decade, as the other log charts
     fig.update_yaxes(title_text=tr("held-out accuracy, %"), title_font=dict(size=19), rangemode="tozero")
     return style(fig, title=title, height=height)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from explorer.figures.style import Translate, same, style
+from explorer.figures.style import Translate, log_axis, same, style
 
 
 SOURCE_SYMBOLS = {"paper": "circle", "keras": "square", "tf_slim": "diamond", "torchvision": "triangle-up"}
@@ -72,16 +72,6 @@ def _labels(rows: list[dict], x: str, metric: str) -> dict[int, str]:
     return dict(zip(order, spots))
 
 
-def one_two_five(lo: float, hi: float) -> list[float]:
-    """The values 1, 2 and 5 times a power of ten from `lo` to `hi` (a log axis's ticks)."""
-    import math
-
-    out = []
-    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
-        out += [m * 10.0 ** e for m in (1, 2, 5) if lo <= m * 10.0 ** e <= hi]
-    return out
-
-
 def accuracy_figure(rows: list[dict], x: str, metric: str, tr: Translate = same):
     """Published accuracy against computed params or MACs; one marker per (variant, source), each
     variant named once (at its best point) where its name does not cover another. `rows` carry
@@ -110,10 +100,7 @@ def accuracy_figure(rows: list[dict], x: str, metric: str, tr: Translate = same)
              tr("Published ImageNet {metric} accuracy vs MACs")).format(metric=metric)
     style(fig, title=title, height=560)
     fig.update_layout(legend=dict(orientation="h", y=-0.18, x=0, title=tr("source:")))
-    xs = [r[x] for r in rows if r[metric] is not None]
-    # ticks at 1, 2 and 5 of each decade, labelled in full ("20M", "2G"): plotly's own log ticks
-    # label the 2s and 5s as a bare "2" and "5"
-    fig.update_xaxes(type="log", title=xlabel, tickvals=one_two_five(min(xs) / 1.5, max(xs) * 1.5), tickformat="~s")
+    fig.update_xaxes(title=xlabel, **log_axis(r[x] for r in rows if r[metric] is not None))
     ys = [r[metric] for r in rows if r[metric] is not None]
     fig.update_yaxes(title=tr("{metric} accuracy (%)").format(metric=metric),
                      range=[min(ys) - 0.08 * (max(ys) - min(ys)) - 0.5, max(ys) + 0.1 * (max(ys) - min(ys)) + 0.5])

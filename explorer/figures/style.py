@@ -48,6 +48,25 @@ def style(fig, *, title: Optional[str] = None, height: int = 460):
     return fig
 
 
+def one_two_five(lo: float, hi: float) -> list[float]:
+    """The values 1, 2 and 5 times a power of ten from `lo` to `hi` (a log axis's ticks)."""
+    import math
+
+    out = []
+    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        out += [m * 10.0 ** e for m in (1, 2, 5) if lo <= m * 10.0 ** e <= hi]
+    return out
+
+
+def log_axis(values, pad: float = 1.5) -> dict:
+    """A log axis over `values` with ticks at 1, 2 and 5 of each decade, labelled in full ("20M",
+    "2G"): plotly's own log ticks (dtick "D2") label the 2s and 5s as a bare "2" and "5"."""
+    values = [v for v in values if v and v > 0]
+    if not values:  # nothing to place ticks around: plotly's own
+        return dict(type="log")
+    return dict(type="log", tickvals=one_two_five(min(values) / pad, max(values) * pad), tickformat="~s")
+
+
 TITLE_CHARS = 34  # a title line that fits a phone-wide chart (and half a projector's page)
 AXIS_CHARS = 28
 
