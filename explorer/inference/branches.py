@@ -39,7 +39,7 @@ SUMMARIES_IN_GRAPH_CPU = {"tensorflow": ("googlenet", "bn_inception")}
 # of a mean over height and width (Eigen's reduction). GoogLeNet's 18 maps alone, one call: the
 # means 3.6 -> 1.9 ms. In the probe (summaries in the graph / predict_on_batch, interleaved, one
 # process, 2 cores): GoogLeNet 1.133 -> 1.111, then 1.102 with LRN1's and LRN2's counts taken from
-# the maps they normalise (`branches.same_sign`); both together against neither, 150 rounds each:
+# the maps they normalise (`same_sign`); both together against neither, 150 rounds each:
 # GoogLeNet 1.127 -> 1.106, 1.114 -> 1.093; BN-Inception 0.954 -> 0.929, 0.932 -> 0.928. A matrix
 # product with a row of 1/(H*W) was faster alone (1.9 ms) but slower in the probe (1.157 vs 1.116).
 MEANS_BY_POOLING_CPU = ("tensorflow",)
@@ -191,6 +191,6 @@ def same_sign(network, tensors: list) -> list:
         keeps = (isinstance(layer, LocalResponseNorm) and layer.bias > 0 and layer.alpha >= 0) \
             or isinstance(layer, keras.layers.Dropout)
         twin = index.get(id(layer.input)) if keeps and not isinstance(layer.input, (list, tuple)) else None
-        twins.append(twin if twin is None else (twin if twins[twin] is None else twins[twin]))
+        twins.append(twin if twin is None or twins[twin] is None else twins[twin])  # a chain: its first
         index.setdefault(id(t), i)
     return twins
