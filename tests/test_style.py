@@ -104,12 +104,16 @@ def test_a_legend_under_the_plot_sits_under_a_wrapped_x_axis_title():
 
 
 def test_every_log_axis_is_labelled_in_full_at_one_two_and_five():
-    """The cost and lab charts' log axes share the accuracy chart's ticks (`style.log_axis`)."""
+    """The cost and lab charts' log axes share the accuracy chart's ticks (`style.log_axis`), thinned
+    where a phone could not fit them."""
     from explorer.figures.costs import combos_figure
     from explorer.figures.lab import measured_accuracy_figure
-    from explorer.figures.style import log_axis, one_two_five
+    from explorer.figures.style import log_axis, log_ticks
 
-    assert one_two_five(3e5, 2.5e6) == [5e5, 1e6, 2e6]
+    assert log_ticks(3e5, 2.5e6) == [5e5, 1e6, 2e6]
+    # too many for a phone: 1 and 3 of each decade, then the powers of ten
+    assert log_ticks(1.3e7, 1.25e9) == [3e7, 1e8, 3e8, 1e9]
+    assert log_ticks(1e3, 1e8) == [1e3, 1e4, 1e5, 1e6, 1e7, 1e8]
     assert log_axis([0, None]) == {"type": "log"}
     rows = [dict(params=p, macs=m, batch_norm=b) for p, m, b in ((6e6, 1.5e9, True), (2.4e7, 5.7e9, False))]
     fig = combos_figure(rows, ["batch_norm"], "batch_norm", current=rows[1], default=rows[0])

@@ -48,23 +48,27 @@ def style(fig, *, title: Optional[str] = None, height: int = 460):
     return fig
 
 
-def one_two_five(lo: float, hi: float) -> list[float]:
-    """The values 1, 2 and 5 times a power of ten from `lo` to `hi` (a log axis's ticks)."""
+def log_ticks(lo: float, hi: float, most: int = 4) -> list[float]:
+    """Ticks of a log axis from `lo` to `hi`: 1, 2 and 5 times each power of ten, or where that
+    gives more than `most`, 1 and 3, or else the powers of ten alone. Explicit ticks are never
+    thinned by plotly, and on a phone five or more full labels ("100M", "200M") run into each other."""
     import math
 
-    out = []
-    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
-        out += [m * 10.0 ** e for m in (1, 2, 5) if lo <= m * 10.0 ** e <= hi]
-    return out
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    for mantissas in ((1, 2, 5), (1, 3), (1,)):
+        ticks = [m * 10.0 ** e for e in decades for m in mantissas if lo <= m * 10.0 ** e <= hi]
+        if len(ticks) <= most:
+            break
+    return ticks
 
 
 def log_axis(values, pad: float = 1.5) -> dict:
-    """A log axis over `values` with ticks at 1, 2 and 5 of each decade, labelled in full ("20M",
-    "2G"): plotly's own log ticks (dtick "D2") label the 2s and 5s as a bare "2" and "5"."""
+    """A log axis over `values` with `log_ticks` labelled in full ("500k", "20M", "2G"): plotly's
+    own log ticks (dtick "D2") label the 2s and 5s as a bare "2" and "5"."""
     values = [v for v in values if v and v > 0]
     if not values:  # nothing to place ticks around: plotly's own
         return dict(type="log")
-    return dict(type="log", tickvals=one_two_five(min(values) / pad, max(values) * pad), tickformat="~s")
+    return dict(type="log", tickvals=log_ticks(min(values) / pad, max(values) * pad), tickformat="~s")
 
 
 TITLE_CHARS = 34  # a title line that fits a phone-wide chart (and half a projector's page)
