@@ -25,10 +25,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-# The tests that share this module's server run on one xdist worker ("browser"); the fresh-server
-# deep-link tests have no group, so pytest-xdist spreads them over the workers.
-pytestmark = pytest.mark.browser
-SHARED_SERVER = pytest.mark.xdist_group("browser")
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -170,7 +167,6 @@ def _screenshot(page, name: str) -> Path:
     return path
 
 
-@SHARED_SERVER
 def test_end_to_end_in_chromium(server):
     from playwright.sync_api import sync_playwright
 
@@ -278,7 +274,6 @@ def _caption_with(page, prefix: str) -> str:
         has_text=prefix).first.inner_text()
 
 
-@SHARED_SERVER
 def test_explain_in_chromium(server):
     """The Explain page on GoogLeNet with its aux heads: per-branch Grad-CAM, a branch switched off
     (the top-5 follow), a unit clicked on the feature map (its receptive field is drawn), the

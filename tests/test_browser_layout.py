@@ -16,8 +16,7 @@ import pytest
 
 from tests.test_browser import LAUNCH_ARGS, SHOTS, _assert_no_errors, _need_browser, _serve, _settle
 
-# its own server and worker: separate from test_browser.py's group, so the two run side by side
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_layout")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 QUERY = "variant=googlenet&aux_heads=1"
 PROJECTOR = {"width": 1280, "height": 720}
