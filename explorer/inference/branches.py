@@ -42,6 +42,9 @@ SUMMARIES_IN_GRAPH_CPU = {"tensorflow": ("googlenet", "bn_inception")}
 # the maps they normalise (`same_sign`); both together against neither, 150 rounds each:
 # GoogLeNet 1.127 -> 1.106, 1.114 -> 1.093; BN-Inception 0.954 -> 0.929, 0.932 -> 0.928. A matrix
 # product with a row of 1/(H*W) was faster alone (1.9 ms) but slower in the probe (1.157 vs 1.116).
+# Tried and left: the in-graph summaries XLA-compiled (an inner tf.function(jit_compile=True) over
+# the maps, each map's mean and sign-mean fused into one pass): GoogLeNet 1.078 -> 1.070, 1.086 ->
+# 1.075 (AMD EPYC, 2 cores, 80 and 150 interleaved rounds): 1 %, not worth a second compiler.
 MEANS_BY_POOLING_CPU = ("tensorflow",)
 
 
