@@ -12,14 +12,14 @@ pytestmark = [pytest.mark.full, pytest.mark.slow, pytest.mark.xdist_group("full"
 FREE_OPS = {"Const", "Reshape", "Identity", "NoOp", "Placeholder", "ReadVariableOp", "ExpandDims", "Squeeze"}
 
 
-def _compute_ops(model, size: int) -> dict:
-    """Op type -> count in the TensorFlow graph of one inference call, free ops left out."""
+def _compute_ops(model) -> dict:
+    """Op type -> count in the TensorFlow graph of one inference call (one image), free ops left out."""
     import collections
 
     import tensorflow as tf
 
     f = tf.function(lambda x: model(x, training=False), autograph=False)
-    graph = f.get_concrete_function(tf.TensorSpec((1, size, size, 3), tf.float32)).graph
+    graph = f.get_concrete_function(tf.TensorSpec((1, *model.input.shape[1:]), tf.float32)).graph
     counts = collections.Counter(op.type for op in graph.get_operations())
     return {k: n for k, n in counts.items() if k not in FREE_OPS}
 
@@ -51,7 +51,7 @@ def test_same_outputs_as_keras_applications(variant, app, params):
     if keras.config.backend() == "tensorflow":
         # the same work as Keras's model, op for op (README, Performance: the forward-pass ratio
         # against keras.applications is the run's noise, not extra work)
-        ours_ops, ref_ops = _compute_ops(ours, 299), _compute_ops(ref, 299)
+        ours_ops, ref_ops = _compute_ops(ours), _compute_ops(ref)
         assert ours_ops["Conv2D"] == ref_ops["Conv2D"] > 90
         assert ours_ops["Rsqrt"] == ref_ops["Rsqrt"]  # one per batch norm
         assert {k: n for k, n in ours_ops.items() if n > ref_ops.get(k, 0)} == {}, (ours_ops, ref_ops)
